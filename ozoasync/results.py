@@ -1,0 +1,153 @@
+"""Typed, frozen results of every operation (msgspec Structs). Every result has ``.ok``."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import msgspec
+
+from .errors import OzoError
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one record."""
+
+    DELETED = "deleted"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+class CampaignDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
+    """One deleteCampaignData record. ``error`` is set when ``outcome`` is FAILED."""
+
+    phone_number: str
+    outcome: Outcome
+    message: str = ""
+    error: OzoError | None = None
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        """True unless the deletion failed (a number already gone is not a failure)."""
+        return self.outcome is not Outcome.FAILED
+
+
+class FailedNumber(msgspec.Struct, frozen=True, kw_only=True):
+    """A number the server listed as an error, or a number of a chunk that failed."""
+
+    number: str
+    reason: str
+    error: OzoError | None = None
+
+
+class BlockNumberDeletion(msgspec.Struct, frozen=True, kw_only=True):
+    """deleteBlockNumberGroup over every chunk, merged."""
+
+    deleted: tuple[str, ...] = ()
+    failed: tuple[FailedNumber, ...] = ()
+    deleted_count: int = 0
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class ScheduledDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
+    """deleteScheduledData. ``row_ids`` is what was sent, in the vendor's compact form."""
+
+    row_ids: str
+    message: str = ""
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+class PhoneEdit(msgspec.Struct, frozen=True, kw_only=True):
+    """PhoneManageV2 edit. ``skills_applied`` is False when the server accepted the edit but
+    rejected the skills (a partial success the vendor reports as ``status: success``)."""
+
+    message: str
+    skills_applied: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.skills_applied
+
+
+class Token(msgspec.Struct, frozen=True, kw_only=True):
+    """A CloudAgent API token. Its value never appears in ``repr()``."""
+
+    value: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"Token(value=<redacted>, expires_at={self.expires_at.isoformat()})"
+
+    __str__ = __repr__
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+class FailedChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """An iSales chunk the server refused, with the vendor's code and description."""
+
+    numbers: tuple[str, ...]
+    result_code: str
+    result_desc: str
+    error: OzoError | None = None
+
+
+class CallerNumberDeletion(msgspec.Struct, frozen=True, kw_only=True):
+    """iSales calling-number deletion over every chunk, merged."""
+
+    count: int = 0
+    requests: int = 0
+    failed: tuple[FailedChunk, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class CallerNumberAddition(msgspec.Struct, frozen=True, kw_only=True):
+    """iSales calling-number addition over every chunk, merged."""
+
+    count: int = 0
+    requests: int = 0
+    failed: tuple[FailedChunk, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Progress(msgspec.Struct, frozen=True, kw_only=True):
+    """Counts handed to ``on_progress`` callbacks of bulk operations. ``rate`` is items per
+    second since the operation started."""
+
+    done: int = 0
+    deleted: int = 0
+    not_found: int = 0
+    failed: int = 0
+    rate: float = 0.0
+
+
+__all__ = [
+    "BlockNumberDeletion",
+    "CallerNumberAddition",
+    "CallerNumberDeletion",
+    "CampaignDataDeletion",
+    "FailedChunk",
+    "FailedNumber",
+    "Outcome",
+    "PhoneEdit",
+    "Progress",
+    "ScheduledDataDeletion",
+    "Token",
+]

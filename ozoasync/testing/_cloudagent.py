@@ -1,0 +1,355 @@
+"""FakeCloudAgent: an emulator of the CloudAgent data-removal APIs on real loopback HTTP.
+
+It answers every case the vendor's pages document with the vendor's documented body, issues
+real expiring JWTs (HS512, each new one invalidating the earlier ones, as the vendor does),
+and keeps the state a test seeds: campaigns with numbers, block-number groups, scheduled rows,
+phones and skills.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
+from aiohttp import web
+
+from ..row_ids import merge_spans, parse_row_id_string
+from ._server import EmulatorServer, RateLimitAnswer, json_response
+from .faults import FaultPlan
+
+AuthMode = Literal["api_key", "token"]
+
+
+def _error(message: str, status: str = "error", *, data: bool = False) -> web.Response:
+    payload: dict[str, Any] = {"status": status, "message": message}
+    if data:
+        payload["data"] = None
+    return json_response(payload)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def normalise_block_number(number: str) -> str:
+    """How the vendor's sample reports block numbers: ``+<country><number>`` (a bare
+    10-digit number is taken as Indian)."""
+    if number.startswith("+"):
+        return number
+    return "+" + number if len(number) > 10 else "+91" + number
+
+
+@dataclass
+class FakePhone:
+    """A phone of the account: its name and skills."""
+
+    name: str
+    skills: set[str] = field(default_factory=set)
+
+
+class FakeCloudAgent(EmulatorServer):
+    """An emulator of CloudAgent. ``async with FakeCloudAgent() as fake:`` then point a
+    client at ``fake.url`` with ``fake.username`` and ``fake.api_key``.
+
+    - ``auth_mode``: "api_key" (the account's BASIC_AUTH) or "token" (TOKEN_AUTH: every call
+      but generateToken needs ``Authorization: Bearer``); tokens live ``token_lifetime`` s.
+    - ``row_id_field``: which key deleteScheduledData reads ("row_id" or "rowId": the
+      vendor's page says both). ``block_numbers_path``: "deleteBlockNumberGroup" or
+      "deleteBlockNumber" (ditto); the other path answers 404.
+    - ``rate_limits``: ``{endpoint: (max_requests, period)}`` counted on arrival in a sliding
+      window; ``rate_limit_answer``: "429" (HTTP 429 + Retry-After) or "body" (HTTP 200 with
+      "Max limit exceeded"). ``faults``: a :class:`FaultPlan`.
+    - Seed with :meth:`add_campaign`, :meth:`add_block_group`, :meth:`add_scheduled_rows`,
+      :meth:`add_phone`, :meth:`add_skills`; read ``campaigns``, ``block_groups``,
+      ``scheduled_rows``, ``phones``, ``requests``, ``counters``, ``tokens_generated``.
+    """
+
+    def __init__(
+        self,
+        *,
+        username: str = "demo",
+        api_key: str = "KK-demo-key",
+        auth_mode: AuthMode = "api_key",
+        token_lifetime: float = 3600.0,
+        row_id_field: Literal["row_id", "rowId"] = "row_id",
+        block_numbers_path: Literal[
+            "deleteBlockNumberGroup", "deleteBlockNumber"
+        ] = "deleteBlockNumberGroup",
+        phone_number_limit_reached: bool = False,
+        rate_limits: dict[str, tuple[int, float]] | None = None,
+        rate_limit_answer: RateLimitAnswer = "429",
+        faults: FaultPlan | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            rate_limits=rate_limits,
+            rate_limit_answer=rate_limit_answer,
+            faults=faults,
+        )
+        self.username = username
+        self.api_key = api_key
+        self.auth_mode = auth_mode
+        self.token_lifetime = token_lifetime
+        self.row_id_field = row_id_field
+        self.block_numbers_path = block_numbers_path
+        self.phone_number_limit_reached = phone_number_limit_reached
+        self.campaigns: dict[str, set[str]] = {}
+        self.block_groups: dict[int, set[str]] = {}
+        self.scheduled_rows: set[int] = set()
+        self.phones: dict[str, FakePhone] = {}
+        self.skills: set[str] = set()
+        self.tokens_generated = 0
+        self._signing_key = secrets.token_bytes(32)
+        self._current_token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"FakeCloudAgent(username={self.username!r}, auth_mode={self.auth_mode!r})"
+
+    # --- seeding ----------------------------------------------------------------------------
+
+    def add_campaign(self, name: str, numbers: Iterable[str] = ()) -> None:
+        self.campaigns.setdefault(name, set()).update(numbers)
+
+    def add_block_group(self, group_id: int, numbers: Iterable[str] = ()) -> None:
+        self.block_groups.setdefault(group_id, set()).update(
+            normalise_block_number(n) for n in numbers
+        )
+
+    def add_scheduled_rows(self, row_ids: Iterable[int]) -> None:
+        self.scheduled_rows.update(row_ids)
+
+    def add_skills(self, *names: str) -> None:
+        self.skills.update(names)
+
+    def add_phone(self, number: str, name: str, skills: Iterable[str] = ()) -> None:
+        self.phones[number] = FakePhone(name, set(skills))
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def issue_token(self) -> str:
+        """A new HS512 JWT; it invalidates every earlier one."""
+        now = time.time()
+        header = _b64(b'{"alg":"HS512","typ":"JWT"}')
+        claims = {"sub": self.username, "iat": int(now), "exp": now + self.token_lifetime}
+        payload = _b64(msgspec.json.encode(claims))
+        signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha512)
+        token = f"{header}.{payload}.{_b64(signature.digest())}"
+        self._current_token = token
+        self.tokens_generated += 1
+        return token
+
+    def _token_problem(self, token: str) -> str | None:
+        parts = token.split(".")
+        if len(parts) != 3:
+            return "Invalid Token"
+        expected = hmac.new(
+            self._signing_key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha512
+        ).digest()
+        if not hmac.compare_digest(_b64(expected), parts[2]):
+            return "Invalid Token"
+        claims = msgspec.json.decode(
+            base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        )
+        if claims["exp"] <= time.time():
+            return "Token Expired"
+        if token != self._current_token:
+            return "Invalid Token"
+        return None
+
+    # --- the shared checks ------------------------------------------------------------------
+
+    def _credentials_problem(self, request: web.Request) -> str | None:
+        """The vendor's answer when the account credentials are missing or wrong."""
+        if self.auth_mode == "token":
+            authorization = request.headers.get("Authorization", "")
+            token = authorization.removeprefix("Bearer ").strip()
+            if not token:
+                return "Token Should Not be Null or Empty."
+            return self._token_problem(token)
+        if "apiKey" not in request.headers or not request.headers["apiKey"]:
+            return "Api Key Should Not be Null or Empty."
+        if request.headers["apiKey"] != self.api_key:
+            return "Invalid User Details"
+        return None
+
+    async def _body(self, request: web.Request) -> Any:
+        try:
+            return msgspec.json.decode(await request.read())
+        except msgspec.DecodeError:
+            return None
+
+    def rate_limited_answer(self, retry_after: float) -> web.Response:
+        payload = {"status": "Error", "message": "Max limit exceeded"}
+        if self.rate_limit_answer == "body":
+            return json_response(payload)
+        response = json_response({"status": "error", "message": "Max limit exceeded"}, 429)
+        response.headers["Retry-After"] = str(max(1, round(retry_after + 0.5)))
+        return response
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.delete("/ca_apis/deleteCampaignData", self._delete_campaign_data),
+            web.delete(f"/ca_apis/{self.block_numbers_path}", self._delete_block_numbers),
+            web.delete("/ca_apis/deleteScheduledData", self._delete_scheduled_data),
+            web.post("/ca_apis/PhoneManageV2", self._phone_manage),
+            web.post("/ca_apis/CAToken/generateToken", self._generate_token),
+        ]
+
+    # --- endpoints --------------------------------------------------------------------------
+
+    async def _generate_token(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        username = body.get("userName") if isinstance(body, dict) else None
+        if not username:
+            return _error("UserName is null", "false", data=True)
+        if request.headers.get("apiKey") != self.api_key or username != self.username:
+            return _error("Invalid userName or apiKey", "false", data=True)
+        return json_response({"token": self.issue_token(), "message": ""})
+
+    async def _delete_campaign_data(self, request: web.Request) -> web.Response:
+        problem = self._credentials_problem(request)
+        if problem is not None:
+            return _error(problem, "false", data=True)
+        body = await self._body(request)
+        if not isinstance(body, dict) or isinstance(body.get("phoneNumber"), list):
+            return _error("Invalid Json Pass Valid Json", "false", data=True)
+        if "userName" not in body or not body["userName"]:
+            return _error("Username Should Not be Null or Empty.", "false", data=True)
+        if body["userName"] != self.username:
+            return _error("Invalid User Details", "false", data=True)
+        campaign = body.get("campaignName")
+        if not campaign:
+            return _error("Campaign should not be null are empty", "Error")
+        if campaign not in self.campaigns:
+            return _error("Passed campaign are invalid", "Error")
+        number = body.get("phoneNumber")
+        if not number:
+            return _error("PhoneNumber should not be null are empty", "Error")
+        numbers = self.campaigns[campaign]
+        if number not in numbers:
+            return _error("No Record Found", "Error")
+        numbers.discard(number)
+        return json_response({"status": "Success", "message": "Deleted Successfully"})
+
+    async def _delete_block_numbers(self, request: web.Request) -> web.Response:
+        problem = self._credentials_problem(request)
+        if problem is not None:
+            return _error(problem, "false", data=True)
+        body = await self._body(request)
+        if not isinstance(body, dict) or body.get("userName") != self.username:
+            return _error("Invalid User Details", "false", data=True)
+        if "id" not in body:
+            return _error("Parameters are mandatory")
+        group_id = body["id"]
+        if not isinstance(group_id, int) or group_id not in self.block_groups:
+            return _error("Invalid group id")
+        numbers = body.get("blockNumbers")
+        if not isinstance(numbers, list) or not numbers:
+            return _error("Parameters are mandatory")
+        if len(numbers) > 100:
+            return _error("A maximum of 100 blockNumbers is allowed per request")
+        group = self.block_groups[group_id]
+        success, errors, deleted = [], [], 0
+        for raw in numbers:
+            number = normalise_block_number(str(raw))
+            if number in group:
+                group.discard(number)
+                deleted += 1
+                success.append(number)
+            elif number in success:
+                success.append(number)
+            else:
+                errors.append(str(raw))
+        return json_response(
+            {
+                "status": "success",
+                "message": "deleted",
+                "input": {"id": group_id, "blockNumbers": numbers},
+                "output": {"success": success, "error": errors, "deleted": deleted},
+            }
+        )
+
+    async def _delete_scheduled_data(self, request: web.Request) -> web.Response:
+        if self.auth_mode == "api_key" and request.headers.get("apiKey") != self.api_key:
+            # The vendor answers an invalid apiKey here as it answers an unknown row.
+            return _error("No data found")
+        problem = self._credentials_problem(request)
+        if problem is not None:
+            return _error(problem, "false", data=True)
+        body = await self._body(request)
+        value = body.get(self.row_id_field) if isinstance(body, dict) else None
+        if value is None or value == "":
+            return _error("Mandatory parameter row_id is missing")
+        try:
+            spans = merge_spans(parse_row_id_string(str(value)))
+        except ValueError:
+            return _error("No data found")
+        hit = sorted(r for r in self.scheduled_rows if any(a <= r <= b for a, b in spans))
+        if not hit:
+            return _error("No data found")
+        self.scheduled_rows.difference_update(hit)
+        return json_response(
+            {"status": "success", "message": {"deleted": len(hit), "row_id": str(value)}}
+        )
+
+    async def _phone_manage(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return _error("action not valid")
+        if self._credentials_problem(request) is not None or body.get("userName") != self.username:
+            return _error("userName or apiKey not valid")
+        if body.get("action") != "edit":
+            return _error("action not valid")
+        number = str(body.get("phoneNumber") or "").replace("%2B", "+")
+        if not number:
+            return _error("phoneNumber cannot be empty")
+        new_number = str(body.get("phoneNumberNew") or "").replace("%2B", "+")
+        if not new_number:
+            return _error("phoneNumber cannot be empty")
+        if not all(n.removeprefix("+").isdigit() for n in (number, new_number)):
+            return _error("phoneNumber must be numeric")
+        name = str(body.get("phoneName") or "")
+        if not name:
+            return _error("phoneName cannot be empty")
+        phone = self.phones.get(number)
+        if phone is None or phone.name.lower() != name.lower():
+            return _error("No Record Found")
+        new_name = str(body.get("phoneNameNew") or phone.name)
+        taken = any(
+            (n == new_number or p.name.lower() == new_name.lower())
+            for n, p in self.phones.items()
+            if n != number
+        )
+        if taken:
+            return _error("phone_name or phone_number already exist")
+        if self.phone_number_limit_reached:
+            return _error(
+                " Phone Number Limit Exceeded. Please refer to the 'Phone Number Creation "
+                "Limit' option under 'Edit Profile' for reference. "
+            )
+        assign = str(body.get("assignSkill", "")).split(",") if "assignSkill" in body else []
+        unassign = str(body.get("unAssignSkill", "")).split(",") if "unAssignSkill" in body else []
+        del self.phones[number]
+        phone.name = new_name
+        self.phones[new_number] = phone
+        if any(not s or s not in self.skills for s in [*assign, *unassign]):
+            return json_response(
+                {
+                    "status": "success",
+                    "message": "record inserted successfully and failed to insert skills "
+                    "please pass the valid skills",
+                }
+            )
+        phone.skills.update(assign)
+        phone.skills.difference_update(unassign)
+        return json_response({"status": "success", "message": "record inserted successfully"})

@@ -1,0 +1,47 @@
+"""Pure descriptions of a request and an answer, shared by every vendor module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One logical request. ``endpoint`` names it for rate limits and logs; ``repeatable``
+    says it is safe to send again when the server may have acted (deletes are)."""
+
+    endpoint: str
+    method: str
+    path: str
+    body: bytes | None = None
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    repeatable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one attempt got back."""
+
+    endpoint: str
+    http_status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+Interpreter = Callable[[Answer], T]
+"""Turns an answer into a value, or raises the matching ``OzoError``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Generic[T]):
+    """A value and how it was obtained. ``answer_lost``: an earlier attempt's answer was lost
+    (timeout, dropped connection), so the server may have acted on it."""
+
+    value: T
+    attempts: int
+    answer_lost: bool = False

@@ -1,0 +1,153 @@
+"""Coordination: where the rate-limit schedule and the shared API token live.
+
+``InProcessCoordination`` (the default) shares them between every client of one process
+that uses the same instance; ``ozoasync.RedisCoordination`` shares them between processes
+and hosts. Both implement :class:`Coordination`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import TokenBudgetExhaustedError
+from .ratelimit import InProcessLimiter, RateLimit
+
+
+@dataclass(frozen=True, slots=True)
+class SharedToken:
+    """A token and the wall-clock times (epoch seconds) it should be refreshed and expires."""
+
+    value: str
+    refresh_at: float
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"SharedToken(value=<redacted>, expires_at={self.expires_at})"
+
+    def fresh(self, now: float) -> bool:
+        return now < self.refresh_at
+
+
+@dataclass(frozen=True, slots=True)
+class TokenBudget:
+    """At most ``max_generations`` tokens per ``period`` seconds per account (the vendor's
+    limit: 10 per hour, each new token invalidating the earlier ones)."""
+
+    max_generations: int = 10
+    period: float = 3600.0
+
+
+def refresh_time(received: float, expires_at: float) -> float:
+    """Refresh after 11/12 of the token's remaining life: 55 minutes for the vendor's
+    60-minute token, early enough that no request carries an expired one."""
+    return received + (expires_at - received) * 11 / 12
+
+
+TokenGenerator = Callable[[], Awaitable[tuple[str, float]]]
+"""Generates a token: returns its value and its expiry (epoch seconds)."""
+
+
+class Coordination(Protocol):
+    """What a client needs shared: send slots per key, back-off, and one token per account."""
+
+    async def acquire(self, key: str, limit: RateLimit) -> float:
+        """Wait until a request to ``key`` may be sent; returns the seconds waited."""
+        ...
+
+    async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
+        """Hold every sender of ``key`` for ``delay`` seconds (the server said slow down)."""
+        ...
+
+    async def token(
+        self, key: str, stale: str | None, generate: TokenGenerator, budget: TokenBudget
+    ) -> SharedToken:
+        """The shared token of ``key``; generated once (single-flight) when there is none, it
+        is due for refresh, or it equals ``stale`` (the server rejected it)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the coordination holds (not a connection it was given)."""
+        ...
+
+
+@dataclass(slots=True)
+class _LoopState:
+    limiter: InProcessLimiter = field(default_factory=InProcessLimiter)
+    tokens: dict[str, SharedToken] = field(default_factory=dict)
+    token_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    generations: dict[str, list[float]] = field(default_factory=dict)
+
+
+class InProcessCoordination:
+    """Coordination within one process: the default, shared by every client that is not
+    given another, so two clients of one account do not double its rate. (asyncio locks
+    belong to one event loop, so each running loop has its own state.)"""
+
+    def __init__(self) -> None:
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState()
+        return state
+
+    async def acquire(self, key: str, limit: RateLimit) -> float:
+        return await self._state().limiter.acquire(key, limit)
+
+    async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
+        await self._state().limiter.push_back(key, limit, delay)
+
+    async def token(
+        self, key: str, stale: str | None, generate: TokenGenerator, budget: TokenBudget
+    ) -> SharedToken:
+        state = self._state()
+        current = state.tokens.get(key)
+        if _usable(current, stale):
+            assert current is not None
+            return current
+        async with state.token_locks.setdefault(key, asyncio.Lock()):
+            # Whoever held the lock before us may have refreshed it already.
+            current = state.tokens.get(key)
+            if _usable(current, stale):
+                assert current is not None
+                return current
+            now = time.time()
+            recent = [t for t in state.generations.get(key, []) if t > now - budget.period]
+            if len(recent) >= budget.max_generations:
+                raise _budget_error(retry_after=recent[0] + budget.period - now)
+            value, expires_at = await generate()
+            state.generations[key] = [*recent, now]
+            token = SharedToken(value, refresh_time(now, expires_at), expires_at)
+            state.tokens[key] = token
+            return token
+
+    async def aclose(self) -> None:
+        return None
+
+
+PROCESS_COORDINATION = InProcessCoordination()
+"""The default coordination of every client in this process."""
+
+
+def _usable(token: SharedToken | None, stale: str | None) -> bool:
+    return token is not None and token.value != stale and token.fresh(time.time())
+
+
+def _budget_error(retry_after: float) -> TokenBudgetExhaustedError:
+    error = TokenBudgetExhaustedError(
+        f"token generation budget exhausted; the next token may be generated in "
+        f"{retry_after:.0f} s (generating one now would invalidate the token in use)",
+        endpoint="generateToken",
+        http_status=0,
+    )
+    error.retry_after = max(retry_after, 0.0)
+    return error
