@@ -63,6 +63,15 @@ def _disable_hidden_resend(session: aiohttp.ClientSession) -> None:
         session._retry_connection = False
 
 
+class _CredentialsFailed(Exception):
+    """Carries an error from ``Authenticator.prepare`` past the retry predicate: a token
+    generation has its own retry budget already, so the outer loop must not multiply it."""
+
+    def __init__(self, error: OzoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _transport_error(endpoint: str, exc: BaseException) -> TransportError:
     lost = not isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
     kind = "timed out" if isinstance(exc, asyncio.TimeoutError) else "connection failed"
@@ -216,6 +225,8 @@ class Transport:
                         error.attempts = attempt_number
                         raise
                     return Delivered(value, attempt_number, answer_lost)
+        except _CredentialsFailed as failed:
+            raise failed.error from None
         except OzoError as error:
             if policy.should_retry(error, repeatable=call.repeatable):
                 log.warning(
@@ -239,7 +250,11 @@ class Transport:
     ) -> T:
         url = self.base_url + call.path
         session = self._client_session()
-        await auth.prepare()
+        try:
+            await auth.prepare()
+        except OzoError as failure:
+            failure.attempts = attempt_number
+            raise _CredentialsFailed(failure) from None
         if limit is not None:
             waited = await self._coordination.acquire(key, limit)
             if waited > 0.05:
@@ -271,9 +286,9 @@ class Transport:
             raise _transport_error(call.endpoint, exc) from None
         duration = time.monotonic() - started
         try:
-            error = _http_error(answer)
-            if error is not None:
-                raise error
+            http_error = _http_error(answer)
+            if http_error is not None:
+                raise http_error
             value = interpret(answer)
         except APIError as error:
             log.debug(

@@ -14,6 +14,7 @@ from ..errors import (
     RateLimitError,
     ResponseDecodeError,
     ServerError,
+    TokenBudgetExhaustedError,
     TransportError,
 )
 
@@ -57,6 +58,8 @@ class RetryPolicy:
     def should_retry(self, error: BaseException, *, repeatable: bool) -> bool:
         """Whether ``error`` from one attempt deserves another. ``repeatable``: the request is
         safe to send again even if the server may have acted on it."""
+        if isinstance(error, TokenBudgetExhaustedError):
+            return False
         if isinstance(error, RateLimitError):
             return error.retry_after is None or error.retry_after <= self.max_retry_after
         if isinstance(error, TransportError | ServerError):
