@@ -52,7 +52,8 @@ def to_spans(row_ids: object) -> list[Span]:
     """Every accepted form as a list of inclusive spans (unsorted, possibly overlapping)."""
     if isinstance(row_ids, str):
         return parse_row_id_string(row_ids)
-    if isinstance(row_ids, bool):
+    if isinstance(row_ids, bool | bytes | bytearray):
+        # bytes iterate as ints: b"12" would silently become rows 49 and 50.
         raise _bad("must be an int, a range, ints or a string such as '1,3-10'")
     if isinstance(row_ids, int):
         return [(_check_id(row_ids), row_ids)]

@@ -4,6 +4,7 @@ bad field and returns the value as it will be sent."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .errors import RequestValidationError
 
@@ -53,10 +54,11 @@ def positive_int(value: object, field: str, *, maximum: int | None = None) -> in
 
 
 def skill_names(values: object, field: str) -> str:
-    """Skill names as the vendor's comma-separated string ('' for none)."""
+    """Skill names (one name, or any iterable of names) as the vendor's comma-separated
+    string ('' for none)."""
     if isinstance(values, str):
         values = [values]
-    if not isinstance(values, list | tuple | set | frozenset):
+    if not isinstance(values, Iterable) or isinstance(values, bytes | bytearray):
         raise RequestValidationError(field, "must be a list of skill names")
     names = [non_empty_text(v, field) for v in values]
     for name in names:

@@ -6,8 +6,9 @@ from typing import Any
 
 from .. import validation
 from ..batching import Numbers, batches
-from ..errors import APIError, AuthenticationError, CoordinationError, OzoError
-from ..results import BlockNumberDeletion, FailedNumber
+from ..errors import APIError, OzoError, dooms_later_requests
+from ..progress import ProgressCallback, ProgressTracker
+from ..results import BlockNumberDeletion, FailedNumber, Outcome
 from . import wire
 from ._context import Context
 
@@ -31,11 +32,13 @@ def failed_entries(errors: list[Any]) -> list[FailedNumber]:
 
 
 def dooms_every_chunk(error: OzoError) -> bool:
-    """Errors that every later chunk would hit too: stop instead of sending them."""
-    if isinstance(error, AuthenticationError | CoordinationError):
+    """Errors that every later chunk would hit too: stop instead of sending them. Every chunk
+    carries the same group id and the same keys, so the server's answers about those
+    ("Invalid group id", "Parameters are mandatory") would repeat for each one."""
+    if dooms_later_requests(error):
         return True
     return isinstance(error, APIError) and wire.message_text(error.message).lower().startswith(
-        "invalid group id"
+        ("invalid group id", "parameters are mandatory")
     )
 
 
@@ -50,10 +53,13 @@ class BlockNumbers:
     async def _send(self, group_id: int, numbers: list[str]) -> wire.BlockOutput:
         context = self._context
         while True:
-            call = wire.delete_block_numbers(context.username, group_id, numbers, self._path)
+            path = self._path
+            call = wire.delete_block_numbers(context.username, group_id, numbers, path)
             try:
                 sent = await context.transport.send(call, wire.interpret_block_numbers)
             except APIError as error:
+                if error.http_status == 404 and path != self._path:
+                    continue  # a concurrent call switched paths while this one was in flight
                 if error.http_status == 404 and not self._path_confirmed:
                     # A server that follows the page header's path, not the sample's.
                     self._path_confirmed = True
@@ -63,15 +69,20 @@ class BlockNumbers:
             self._path_confirmed = True
             return sent.value
 
-    async def delete(self, group_id: int, numbers: Numbers) -> BlockNumberDeletion:
+    async def delete(
+        self, group_id: int, numbers: Numbers, *, on_progress: ProgressCallback | None = None
+    ) -> BlockNumberDeletion:
         """Delete ``numbers`` (any iterable or async iterable, read lazily, de-duplicated)
         from group ``group_id``, in chunks of at most 100.
 
         Per-number errors and failed chunks are reported in ``failed``; the call keeps going.
         Errors that doom every later chunk (authentication, an invalid group id) are raised,
-        with the result so far in the exception's ``partial``.
+        with the result so far in the exception's ``partial``. ``on_progress`` gets a
+        :class:`~ozoasync.Progress` after every chunk: numbers the server confirmed count as
+        deleted, the rest as failed.
         """
         group_id = validation.positive_int(group_id, "group_id")
+        progress = ProgressTracker(on_progress)
         deleted: list[str] = []
         failed: list[FailedNumber] = []
         deleted_count = requests = 0
@@ -82,6 +93,7 @@ class BlockNumbers:
                 FailedNumber(number=number, reason=error.problem, error=error)
                 for number, error in batch.rejected
             )
+            progress.record(Outcome.FAILED, len(batch.rejected))
             if not batch.items:
                 continue
             requests += 1
@@ -92,6 +104,7 @@ class BlockNumbers:
                     FailedNumber(number=number, reason=str(error), error=error)
                     for number in batch.items
                 )
+                progress.record(Outcome.FAILED, len(batch.items))
                 if dooms_every_chunk(error):
                     error.partial = BlockNumberDeletion(
                         deleted=tuple(deleted),
@@ -103,7 +116,10 @@ class BlockNumbers:
                 continue
             deleted.extend(output.success)
             deleted_count += output.deleted
-            failed.extend(failed_entries(output.error))
+            rejected = failed_entries(output.error)
+            failed.extend(rejected)
+            progress.record(Outcome.DELETED, len(output.success))
+            progress.record(Outcome.FAILED, len(rejected))
         return BlockNumberDeletion(
             deleted=tuple(deleted),
             failed=tuple(failed),

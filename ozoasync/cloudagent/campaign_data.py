@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
 from .. import validation
-from ..errors import NotFoundError
+from ..batching import Numbers, check_collection, iterate
+from ..bulk import map_as_completed
+from ..errors import (
+    APIError,
+    InvalidParameterError,
+    NotFoundError,
+    OzoError,
+    RequestValidationError,
+    TokenBudgetExhaustedError,
+    dooms_later_requests,
+)
+from ..progress import ProgressCallback, ProgressTracker
 from ..results import CampaignDataDeletion, Outcome
 from . import wire
 from ._context import Context
+
+
+def dooms_every_request(error: OzoError) -> bool:
+    """Errors every later request of a bulk call would hit too (the credentials, the token
+    budget, the shared coordination store, a campaign the server does not know): stop instead
+    of sending them."""
+    if dooms_later_requests(error) or isinstance(error, TokenBudgetExhaustedError):
+        return True
+    return isinstance(error, InvalidParameterError) and error.message.strip().lower().startswith(
+        "passed campaign are invalid"
+    )
+
+
+def failed(phone_number: str, error: OzoError) -> CampaignDataDeletion:
+    """The result of a number that could not be deleted (``attempts`` 0: nothing was sent)."""
+    return CampaignDataDeletion(
+        phone_number=phone_number,
+        outcome=Outcome.FAILED,
+        message=error.message if isinstance(error, APIError) else str(error),
+        error=error,
+        attempts=error.attempts,
+    )
+
+
+def _doomed(result: CampaignDataDeletion) -> OzoError | None:
+    error = result.error
+    return error if error is not None and dooms_every_request(error) else None
 
 
 class CampaignData:
@@ -21,9 +62,17 @@ class CampaignData:
         """Delete one number from ``campaign``.
 
         Returns DELETED, or NOT_FOUND when the number was not there ("No Record Found").
-        When an attempt's answer was lost (timeout, dropped connection) and the retry answers
-        "No Record Found", the lost attempt deleted it: the result is DELETED, and
-        ``attempts`` shows the retry. Any other failure raises.
+        Any other failure raises.
+
+        Lost answers: when an attempt's answer was lost (a timeout, a dropped connection, a
+        JSON answer cut off on the way), the server may have deleted the number before the
+        answer went missing. If a later attempt then answers "No Record Found", the result is
+        DELETED (its message says why, ``attempts`` shows the retry): the number is gone
+        either way, and the lost attempt most likely removed it. A dropped connection looks
+        the same whether the server had acted or not, so a number that was never there can
+        be reported DELETED this way. A refused connection, an HTTP 5xx page or a foreign
+        HTML page is not a lost answer (the server did not act on the request): "No Record
+        Found" after one of those is NOT_FOUND.
         """
         campaign = validation.non_empty_text(campaign, "campaign")
         phone_number = validation.phone_number(phone_number)
@@ -53,3 +102,70 @@ class CampaignData:
             message=sent.value,
             attempts=sent.attempts,
         )
+
+    def delete_many(
+        self,
+        campaign: str,
+        phone_numbers: Numbers,
+        *,
+        concurrency: int = 8,
+        on_progress: ProgressCallback | None = None,
+    ) -> AsyncIterator[CampaignDataDeletion]:
+        """Delete every number of ``phone_numbers`` from ``campaign``, one request per number
+        (rate-limited), up to ``concurrency`` at once; an async iterator of one
+        :class:`CampaignDataDeletion` per input, in completion order.
+
+        ``phone_numbers`` is any iterable or async iterable, read lazily with a bounded
+        read-ahead: memory does not grow with the input. A list, tuple or set is checked whole
+        here, before anything is sent (a bad number raises RequestValidationError); a number
+        of a lazy input that is not a phone number comes back FAILED with that error, unsent.
+        Duplicates are not removed: each input gets its own result (a repeat of a number
+        usually comes back NOT_FOUND, since the first deleted it).
+
+        A number that fails comes back FAILED with its ``error``, and the rest go on. Errors
+        that doom every later request (authentication, the token budget, the coordination
+        store, an unknown campaign) stop the reading: the requests in flight finish and are
+        yielded, then the error is raised with a :class:`~ozoasync.Progress` in its
+        ``partial``. ``on_progress`` gets a Progress before each result is yielded. Breaking
+        out of the loop or cancelling it cancels the requests in flight.
+        """
+        campaign = validation.non_empty_text(campaign, "campaign")
+        concurrency = validation.positive_int(concurrency, "concurrency")
+        check_collection(phone_numbers, validation.phone_number, "phone_numbers")
+        return self._delete_stream(campaign, phone_numbers, concurrency, on_progress)
+
+    async def _delete_stream(
+        self,
+        campaign: str,
+        phone_numbers: Numbers,
+        concurrency: int,
+        on_progress: ProgressCallback | None,
+    ) -> AsyncIterator[CampaignDataDeletion]:
+        async def delete_one(raw: str) -> CampaignDataDeletion:
+            try:
+                phone_number = validation.phone_number(raw, "phone_numbers")
+            except RequestValidationError as error:
+                return failed(str(raw), error)
+            try:
+                return await self.delete(campaign, phone_number)
+            except OzoError as error:
+                return failed(phone_number, error)
+
+        progress = ProgressTracker(on_progress)
+        try:
+            # Closed here, not left to the garbage collector, so that no task outlives a
+            # consumer that stops early.
+            async with (
+                aclosing(iterate(phone_numbers, "phone_numbers")) as numbers,
+                aclosing(
+                    map_as_completed(numbers, delete_one, concurrency=concurrency, stop=_doomed)
+                ) as results,
+            ):
+                async for result in results:
+                    progress.record(result.outcome)
+                    yield result
+        except OzoError as error:
+            error.partial = progress.snapshot()
+            raise
+        if progress.snapshot().done == 0:
+            raise RequestValidationError("phone_numbers", "must not be empty")

@@ -34,8 +34,8 @@ class Phones:
         new_phone_number = validation.phone_number(new_phone_number, "new_phone_number")
         if new_phone_name is not None:
             new_phone_name = validation.non_empty_text(new_phone_name, "new_phone_name")
-        assign = validation.skill_names(list(assign_skills), "assign_skills")
-        unassign = validation.skill_names(list(unassign_skills), "unassign_skills")
+        assign = validation.skill_names(assign_skills, "assign_skills")
+        unassign = validation.skill_names(unassign_skills, "unassign_skills")
         call = wire.edit_phone(
             self._context.username,
             phone_number,
@@ -46,4 +46,8 @@ class Phones:
             unassign,
         )
         sent = await self._context.transport.send(call, wire.interpret_status_message)
-        return PhoneEdit(message=sent.value, skills_applied=not wire.skills_rejected(sent.value))
+        return PhoneEdit(
+            message=sent.value,
+            skills_applied=not wire.skills_rejected(sent.value),
+            attempts=sent.attempts,
+        )

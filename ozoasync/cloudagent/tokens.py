@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from ..results import Token
@@ -26,7 +27,7 @@ class Tokens:
         )
         value = sent.value.token
         assert value is not None, "interpret_token only returns answers with a token"
-        return value, wire.jwt_expiry(value)
+        return value, wire.jwt_expiry(value, received=time.time())
 
     async def generate(self, *, force: bool = False) -> Token:
         """The account's token. Every generation invalidates the token that every other

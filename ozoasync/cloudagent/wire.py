@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import time
 from typing import Any, TypeVar
 
 import msgspec
@@ -210,7 +209,9 @@ def _decode(answer: Answer, kind: type[E]) -> E:
         raise ResponseDecodeError(
             answer.endpoint, str(exc), answer.body, answer.http_status
         ) from None
-    if decoded.status is None and decoded.message is None and not isinstance(decoded, TokenAnswer):
+    # Every documented body has a status or a message; a token answer may have only its token.
+    has_token = isinstance(decoded, TokenAnswer) and bool(decoded.token)
+    if decoded.status is None and decoded.message is None and not has_token:
         raise ResponseDecodeError(
             answer.endpoint, "no status and no message", answer.body, answer.http_status
         )
@@ -262,9 +263,11 @@ def interpret_token(answer: Answer) -> TokenAnswer:
     )
 
 
-def jwt_expiry(token: str, default_lifetime: float = 3600.0) -> float:
-    """The ``exp`` claim (epoch seconds) of a JWT, or now + ``default_lifetime`` if the token
-    carries none or cannot be read (the vendor documents 60 minutes)."""
+def jwt_expiry(token: str, received: float, default_lifetime: float = 3600.0) -> float:
+    """When a JWT received at ``received`` (epoch seconds, local clock) expires, on the local
+    clock. With ``iat`` and ``exp`` it is ``received + (exp - iat)``: a local clock that is
+    off does not shorten the token's life (which would burn the 10-per-hour budget). With
+    ``exp`` alone it is ``exp``; without either, the vendor's documented 60 minutes."""
     parts = token.split(".")
     if len(parts) == 3:
         payload = parts[1] + "=" * (-len(parts[1]) % 4)
@@ -272,6 +275,12 @@ def jwt_expiry(token: str, default_lifetime: float = 3600.0) -> float:
             claims = msgspec.json.decode(base64.urlsafe_b64decode(payload))
         except (binascii.Error, ValueError, msgspec.DecodeError):
             claims = None
-        if isinstance(claims, dict) and isinstance(claims.get("exp"), int | float):
+        if isinstance(claims, dict) and _is_number(claims.get("exp")):
+            if _is_number(claims.get("iat")):
+                return received + float(claims["exp"]) - float(claims["iat"])
             return float(claims["exp"])
-    return time.time() + default_lifetime
+    return received + default_lifetime
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -65,7 +65,8 @@ class FakeCloudAgent(EmulatorServer):
       "deleteBlockNumber" (ditto); the other path answers 404.
     - ``rate_limits``: ``{endpoint: (max_requests, period)}`` counted on arrival in a sliding
       window; ``rate_limit_answer``: "429" (HTTP 429 + Retry-After) or "body" (HTTP 200 with
-      "Max limit exceeded"). ``faults``: a :class:`FaultPlan`.
+      "Max limit exceeded"). ``faults``: a :class:`FaultPlan`. ``arrival_jitter``: hold each
+      request up to that many seconds before it counts as arrived (network delay).
     - Seed with :meth:`add_campaign`, :meth:`add_block_group`, :meth:`add_scheduled_rows`,
       :meth:`add_phone`, :meth:`add_skills`; read ``campaigns``, ``block_groups``,
       ``scheduled_rows``, ``phones``, ``requests``, ``counters``, ``tokens_generated``.
@@ -86,6 +87,7 @@ class FakeCloudAgent(EmulatorServer):
         rate_limits: dict[str, tuple[int, float]] | None = None,
         rate_limit_answer: RateLimitAnswer = "429",
         faults: FaultPlan | None = None,
+        arrival_jitter: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -95,6 +97,7 @@ class FakeCloudAgent(EmulatorServer):
             rate_limits=rate_limits,
             rate_limit_answer=rate_limit_answer,
             faults=faults,
+            arrival_jitter=arrival_jitter,
         )
         self.username = username
         self.api_key = api_key
@@ -140,7 +143,7 @@ class FakeCloudAgent(EmulatorServer):
         """A new HS512 JWT; it invalidates every earlier one."""
         now = time.time()
         header = _b64(b'{"alg":"HS512","typ":"JWT"}')
-        claims = {"sub": self.username, "iat": int(now), "exp": now + self.token_lifetime}
+        claims = {"sub": self.username, "iat": now, "exp": now + self.token_lifetime}
         payload = _b64(msgspec.json.encode(claims))
         signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha512)
         token = f"{header}.{payload}.{_b64(signature.digest())}"
@@ -155,7 +158,8 @@ class FakeCloudAgent(EmulatorServer):
         expected = hmac.new(
             self._signing_key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha512
         ).digest()
-        if not hmac.compare_digest(_b64(expected), parts[2]):
+        # Bytes: compare_digest refuses str with non-ASCII characters (a garbled header).
+        if not hmac.compare_digest(_b64(expected).encode(), parts[2].encode()):
             return "Invalid Token"
         claims = msgspec.json.decode(
             base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
@@ -306,7 +310,11 @@ class FakeCloudAgent(EmulatorServer):
         body = await self._body(request)
         if not isinstance(body, dict):
             return _error("action not valid")
-        if self._credentials_problem(request) is not None or body.get("userName") != self.username:
+        problem = self._credentials_problem(request)
+        if problem is not None and self.auth_mode == "token":
+            # A token account answers token problems alike on every endpoint.
+            return _error(problem, "false", data=True)
+        if problem is not None or body.get("userName") != self.username:
             return _error("userName or apiKey not valid")
         if body.get("action") != "edit":
             return _error("action not valid")

@@ -1,0 +1,254 @@
+"""deleteBlockNumberGroup over real HTTP: chunks of at most 100 unique numbers, merged results,
+per-number and per-chunk failures, and either reading of the page's path."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ozoasync import (
+    AuthenticationError,
+    BlockNumberDeletion,
+    InvalidParameterError,
+    RequestValidationError,
+    RetryPolicy,
+    ServerError,
+)
+from ozoasync.testing import FakeCloudAgent, Fault
+from ozoasync.testing._cloudagent import normalise_block_number
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"98{n:08d}" for n in range(start, start + count)]
+
+
+def with_duplicates(unique: list[str]) -> list[str]:
+    """Every number, then every third one again, interleaved (1,000 -> 1,334 items)."""
+    mixed: list[str] = []
+    for index, number in enumerate(unique):
+        mixed.append(number)
+        if index % 3 == 0:
+            mixed.append(unique[index // 2])
+    return mixed
+
+
+def lazily(items: list[str]) -> Iterator[str]:
+    yield from items
+
+
+async def async_lazily(items: list[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item
+
+
+def sent_chunks(fake: FakeCloudAgent) -> list[list[str]]:
+    return [request.json()["blockNumbers"] for request in fake.requests]
+
+
+@pytest.mark.parametrize("kind", [list, lazily, async_lazily])
+@pytest.mark.parametrize(
+    ("given", "unique"),
+    [
+        (numbers(1), 1),
+        (numbers(100), 100),
+        (numbers(101), 101),
+        (with_duplicates(numbers(926)), 926),  # 1,234 numbers with 308 duplicates
+    ],
+    ids=["1", "100", "101", "1234-with-duplicates"],
+)
+async def test_numbers_go_in_chunks_of_at_most_100_unique(
+    fake: FakeCloudAgent, make_client: Any, kind: Any, given: list[str], unique: int
+) -> None:
+    assert len(set(given)) == unique
+    fake.add_block_group(5, given)
+    ca = make_client(fake.url)
+
+    result = await ca.block_numbers.delete(5, kind(given))
+
+    chunks = sent_chunks(fake)
+    assert len(chunks) == math.ceil(unique / 100) == result.requests
+    assert all(len(chunk) == len(set(chunk)) <= 100 for chunk in chunks)
+    assert [n for chunk in chunks for n in chunk] == list(dict.fromkeys(given))
+    assert all(
+        r.method == "DELETE" and r.path == "/ca_apis/deleteBlockNumberGroup" for r in fake.requests
+    )
+    assert all(r.json()["id"] == 5 and r.json()["userName"] == "demo" for r in fake.requests)
+    assert result == BlockNumberDeletion(
+        deleted=tuple(normalise_block_number(n) for n in dict.fromkeys(given)),
+        deleted_count=unique,
+        requests=len(chunks),
+    )
+    assert result.ok
+    assert fake.block_groups[5] == set()
+
+
+@pytest.mark.parametrize("kind", [list, lazily, async_lazily])
+async def test_zero_numbers_raise_and_send_nothing(
+    fake: FakeCloudAgent, make_client: Any, kind: Any
+) -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        await make_client(fake.url).block_numbers.delete(5, kind([]))
+    assert caught.value.field == "numbers"
+    assert fake.requests == []
+
+
+async def test_a_bad_number_in_a_list_raises_and_sends_nothing(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    given = [*numbers(150), "98765-4321"]
+    with pytest.raises(RequestValidationError) as caught:
+        await make_client(fake.url).block_numbers.delete(5, given)
+    assert caught.value.field == "numbers"
+    assert "98765-4321" in str(caught.value)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("kind", [lazily, async_lazily])
+async def test_a_bad_number_in_a_generator_is_reported_and_never_sent(
+    fake: FakeCloudAgent, make_client: Any, kind: Any
+) -> None:
+    good = numbers(150)
+    given = [*good[:40], "12ab", *good[40:], "", "+"]
+    fake.add_block_group(5, good)
+
+    result = await make_client(fake.url).block_numbers.delete(5, kind(given))
+
+    sent = [n for chunk in sent_chunks(fake) for n in chunk]
+    assert sent == good
+    assert [(f.number, type(f.error)) for f in result.failed] == [
+        ("12ab", RequestValidationError),
+        ("", RequestValidationError),
+        ("+", RequestValidationError),
+    ]
+    assert all(f.reason for f in result.failed)
+    assert result.deleted_count == 150
+    assert not result.ok
+
+
+async def test_numbers_the_server_lists_as_errors_are_reported(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    fake.add_block_group(5, numbers(120))
+    given = numbers(130)  # the last ten are not in the group
+
+    result = await make_client(fake.url).block_numbers.delete(5, given)
+
+    assert [f.number for f in result.failed] == given[120:]
+    assert result.deleted_count == 120
+    assert len(result.deleted) == 120
+    assert result.requests == 2
+    assert not result.ok
+
+
+async def test_a_failed_chunk_is_reported_and_the_rest_still_sent(make_client: Any) -> None:
+    async with FakeCloudAgent() as fake:
+        fake.add_block_group(5, numbers(250))
+        fake.faults.queue(Fault.SERVER_ERROR, endpoint="deleteBlockNumberGroup")
+        ca = make_client(fake.url, retry=RetryPolicy(max_attempts=1))
+
+        result = await ca.block_numbers.delete(5, numbers(250))
+
+    assert result.requests == 3
+    assert [f.number for f in result.failed] == numbers(100)
+    assert all(isinstance(f.error, ServerError) for f in result.failed)
+    assert result.deleted == tuple(normalise_block_number(n) for n in numbers(150, 100))
+    assert result.deleted_count == 150
+
+
+async def test_a_failed_chunk_is_retried_within_the_budget(make_client: Any) -> None:
+    async with FakeCloudAgent() as fake:
+        fake.add_block_group(5, numbers(150))
+        fake.faults.queue(Fault.SERVER_ERROR, 2, endpoint="deleteBlockNumberGroup")
+        result = await make_client(fake.url).block_numbers.delete(5, numbers(150))
+    assert result.ok
+    assert result.deleted_count == 150
+    assert len(fake.requests) == 4  # two failed attempts, then both chunks
+
+
+async def test_refused_credentials_stop_the_call_with_what_was_done(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    fake.add_block_group(5, numbers(300))
+    ca = make_client(fake.url, api_key="KK-wrong")
+
+    with pytest.raises(AuthenticationError) as caught:
+        await ca.block_numbers.delete(5, numbers(300))
+
+    assert len(fake.requests) == 1
+    partial = caught.value.partial
+    assert isinstance(partial, BlockNumberDeletion)
+    assert partial.requests == 1
+    assert [f.number for f in partial.failed] == numbers(100)
+    assert partial.deleted == ()
+
+
+async def test_an_invalid_group_stops_the_call(fake: FakeCloudAgent, make_client: Any) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        await make_client(fake.url).block_numbers.delete(77, numbers(300))
+    assert caught.value.message == "Invalid group id"
+    assert len(fake.requests) == 1
+    assert isinstance(caught.value.partial, BlockNumberDeletion)
+
+
+@pytest.mark.parametrize("path", ["deleteBlockNumberGroup", "deleteBlockNumber"])
+async def test_either_reading_of_the_path_works(make_client: Any, path: Any) -> None:
+    async with FakeCloudAgent(block_numbers_path=path) as fake:
+        fake.add_block_group(5, numbers(250))
+        ca = make_client(fake.url)
+        first = await ca.block_numbers.delete(5, numbers(200))
+        second = await ca.block_numbers.delete(5, numbers(50, 200))
+
+    assert (first.deleted_count, first.ok) == (200, True)
+    assert (second.deleted_count, second.ok) == (50, True)
+    assert fake.block_groups[5] == set()
+    wrong = [r for r in fake.requests if r.path != f"/ca_apis/{path}"]
+    # A server on the header's path costs one 404, once per client; never again.
+    assert len(wrong) == (0 if path == "deleteBlockNumberGroup" else 1)
+    assert fake.requests[0].path == "/ca_apis/deleteBlockNumberGroup"
+    assert all(r.method == "DELETE" for r in fake.requests)
+
+
+async def test_concurrent_first_calls_all_find_the_other_path(make_client: Any) -> None:
+    async with FakeCloudAgent(block_numbers_path="deleteBlockNumber") as fake:
+        for group in range(1, 11):
+            fake.add_block_group(group, numbers(3, group * 10))
+        ca = make_client(fake.url)
+
+        results = await asyncio.gather(
+            *(ca.block_numbers.delete(group, numbers(3, group * 10)) for group in range(1, 11))
+        )
+
+    assert [r.deleted_count for r in results] == [3] * 10
+    assert all(not group for group in fake.block_groups.values())
+
+
+async def test_numbers_are_sent_as_given_and_the_server_normalises_them(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    fake.add_block_group(5, ["9876543210", "+14155550100"])
+    result = await make_client(fake.url).block_numbers.delete(5, ["9876543210", "+14155550100"])
+    assert sent_chunks(fake) == [["9876543210", "+14155550100"]]
+    assert result.deleted == ("+919876543210", "+14155550100")
+
+
+async def test_the_emulator_refuses_more_than_100_numbers() -> None:
+    # The client never sends more; the emulator still enforces the page's limit.
+    async with FakeCloudAgent() as fake:
+        fake.add_block_group(5, numbers(101))
+        assert len(numbers(101)) == 101
+        async with (
+            aiohttp.ClientSession() as session,
+            session.delete(
+                fake.url + "/ca_apis/deleteBlockNumberGroup",
+                json={"userName": "demo", "id": 5, "blockNumbers": numbers(101)},
+                headers={"apiKey": fake.api_key},
+            ) as response,
+        ):
+            answer = await response.json()
+    assert answer["status"] == "error"
+    assert fake.block_groups[5] == {normalise_block_number(n) for n in numbers(101)}

@@ -1,0 +1,133 @@
+"""Batching: any iterable or async iterable read lazily, checked, de-duplicated, cut into
+batches of at most ``size``; collections checked whole before anything is yielded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ozoasync import RequestValidationError
+from ozoasync.batching import Batch, Numbers, batches
+from ozoasync.validation import phone_number
+
+
+def lazily(items: list[str]) -> Iterator[str]:
+    yield from items
+
+
+async def async_lazily(items: list[str]) -> AsyncIterator[str]:
+    for item in items:
+        await asyncio.sleep(0)
+        yield item
+
+
+async def collect(source: Numbers, size: int = 3, *, dedupe: bool = True) -> list[Batch]:
+    return [
+        batch
+        async for batch in batches(
+            source, size=size, check=phone_number, field_name="numbers", dedupe=dedupe
+        )
+    ]
+
+
+def items_of(result: list[Batch]) -> list[list[str]]:
+    return [batch.items for batch in result]
+
+
+SOURCES = [list, tuple, lazily, async_lazily]
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+@pytest.mark.parametrize(
+    ("numbers", "expected"),
+    [
+        (["1"], [["1"]]),
+        (["1", "2", "3"], [["1", "2", "3"]]),
+        (["1", "2", "3", "4"], [["1", "2", "3"], ["4"]]),
+        (["1", "1", "2", "1", "3", "2", "4"], [["1", "2", "3"], ["4"]]),
+        ([" 1 ", "1", "+2", "+2"], [["1", "+2"]]),
+        (["5", "4", "3", "2", "1", "0"], [["5", "4", "3"], ["2", "1", "0"]]),
+    ],
+)
+async def test_batches_are_checked_unique_and_in_order(
+    kind: type, numbers: list[str], expected: list[list[str]]
+) -> None:
+    result = await collect(kind(numbers))
+    assert items_of(result) == expected
+    assert all(not batch.rejected for batch in result)
+
+
+async def test_duplicates_are_kept_when_asked() -> None:
+    assert items_of(await collect(["1", "1", "1", "2"], dedupe=False)) == [["1", "1", "1"], ["2"]]
+
+
+@pytest.mark.parametrize("kind", [list, tuple, set, frozenset])
+async def test_a_bad_item_in_a_collection_raises_before_any_batch(kind: type) -> None:
+    stream = batches(
+        kind(["1", "2", "3", "4", "x5"]), size=2, check=phone_number, field_name="numbers"
+    )
+    with pytest.raises(RequestValidationError) as caught:
+        await anext(stream)  # the very first batch: nothing was yielded before the error
+    assert caught.value.field == "numbers"
+    assert "x5" in caught.value.problem
+
+
+@pytest.mark.parametrize("kind", [lazily, async_lazily])
+async def test_a_bad_item_in_a_lazy_source_is_rejected_where_read(kind: type) -> None:
+    result = await collect(kind(["1", "abc", "2", "", "3", "4", "+", "4"]))
+    assert items_of(result) == [["1", "2", "3"], ["4"]]
+    rejected = [(raw, error.field) for batch in result for raw, error in batch.rejected]
+    assert rejected == [("abc", "numbers"), ("", "numbers"), ("+", "numbers")]
+    assert [raw for raw, _ in result[0].rejected] == ["abc", ""]
+
+
+@pytest.mark.parametrize("kind", [lazily, async_lazily])
+async def test_a_lazy_source_of_only_bad_items_yields_only_rejections(kind: type) -> None:
+    result = await collect(kind(["a", "b"]))
+    assert items_of(result) == [[]]
+    assert [raw for raw, _ in result[0].rejected] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [[], (), set(), lazily([]), async_lazily([]), "9876543210", b"98", 42, None],
+    ids=["list", "tuple", "set", "generator", "async-generator", "str", "bytes", "int", "none"],
+)
+async def test_empty_or_non_iterable_input_raises(source: object) -> None:
+    with pytest.raises(RequestValidationError) as caught:
+        await collect(source)  # type: ignore[arg-type]
+    assert caught.value.field == "numbers"
+
+
+digits = st.text(alphabet="0123456789", min_size=1, max_size=4)
+junk = st.sampled_from(["", " ", "x", "12a", "+", "1+2", "++1"])
+
+
+@given(st.lists(digits, max_size=60), st.integers(1, 7), st.sampled_from(SOURCES))
+def test_every_unique_item_once_in_order_in_full_batches(
+    numbers: list[str], size: int, kind: type
+) -> None:
+    if not numbers:
+        return
+    result = asyncio.run(collect(kind(numbers), size))
+    flat = [item for batch in result for item in batch.items]
+    assert flat == list(dict.fromkeys(numbers))
+    assert all(1 <= len(batch.items) <= size for batch in result)
+    assert all(len(batch.items) == size for batch in result[:-1])
+
+
+@given(st.lists(st.one_of(digits, junk), min_size=1, max_size=60), st.integers(1, 7))
+def test_lazy_sources_send_every_valid_item_and_reject_the_rest(
+    numbers: list[str], size: int
+) -> None:
+    result = asyncio.run(collect(lazily(numbers), size))
+    valid = [n for n in numbers if n.isdigit()]  # every junk item has a non-digit
+    assert [item for batch in result for item in batch.items] == list(dict.fromkeys(valid))
+    assert [raw for batch in result for raw, _ in batch.rejected] == [
+        n for n in numbers if n not in valid
+    ]
+    assert all(len(batch.items) <= size for batch in result)
