@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -68,10 +69,12 @@ class ScheduledDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
 
 class PhoneEdit(msgspec.Struct, frozen=True, kw_only=True):
     """PhoneManageV2 edit. ``skills_applied`` is False when the server accepted the edit but
-    rejected the skills (a partial success the vendor reports as ``status: success``)."""
+    rejected the skills (a partial success the vendor reports as ``status: success``).
+    ``attempts``: how many requests it took (retries included)."""
 
     message: str
     skills_applied: bool = True
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:
@@ -127,6 +130,22 @@ class CallerNumberAddition(msgspec.Struct, frozen=True, kw_only=True):
         return not self.failed
 
 
+class Campaign(msgspec.Struct, frozen=True, kw_only=True):
+    """An iSales outbound campaign. ``status`` is the vendor's (2 started, 3 suspended,
+    4 completed); ``details`` keeps every field the server sent, under the vendor's names."""
+
+    vdn_id: int
+    campaign_id: int
+    name: str = ""
+    status: int | str | None = None
+    caller_numbers: tuple[str, ...] = ()
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
 class Progress(msgspec.Struct, frozen=True, kw_only=True):
     """Counts handed to ``on_progress`` callbacks of bulk operations. ``rate`` is items per
     second since the operation started."""
@@ -142,6 +161,7 @@ __all__ = [
     "BlockNumberDeletion",
     "CallerNumberAddition",
     "CallerNumberDeletion",
+    "Campaign",
     "CampaignDataDeletion",
     "FailedChunk",
     "FailedNumber",

@@ -10,7 +10,16 @@ async with FakeCloudAgent() as fake:
 from __future__ import annotations
 
 from ._cloudagent import FakeCloudAgent, FakePhone
+from ._isales import FakeCampaign, FakeISales
 from ._server import RecordedRequest
 from .faults import Fault, FaultPlan
 
-__all__ = ["FakeCloudAgent", "FakePhone", "Fault", "FaultPlan", "RecordedRequest"]
+__all__ = [
+    "FakeCampaign",
+    "FakeCloudAgent",
+    "FakeISales",
+    "FakePhone",
+    "Fault",
+    "FaultPlan",
+    "RecordedRequest",
+]

@@ -4,10 +4,12 @@ strict per-endpoint rate limits counted on arrival, and fault injection."""
 from __future__ import annotations
 
 import asyncio
+import random
+import ssl
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -15,6 +17,7 @@ import msgspec
 from aiohttp import web
 
 from .faults import Fault, FaultPlan
+from .readings import SlidingLog
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RateLimitAnswer = Literal["429", "body"]
@@ -28,8 +31,9 @@ _PROXY_PAGE = "<html><body><h1>Please wait while we check your browser...</h1></
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request as the emulator saw it. ``arrived`` is ``time.monotonic()`` on arrival;
-    ``fault`` is the fault injected into it, ``rejected`` whether the rate limit refused it."""
+    """One request as the emulator saw it. ``arrived`` is ``time.monotonic()`` when the whole
+    request had arrived (after the emulator's arrival jitter, if any); ``fault`` is the fault
+    injected into it, ``rejected`` whether the rate limit refused it."""
 
     method: str
     path: str
@@ -48,25 +52,6 @@ class RecordedRequest:
             return None
 
 
-@dataclass
-class ArrivalLimit:
-    """At most ``max_requests`` arrivals in any sliding ``period`` seconds (every arrival
-    counts, rejected ones too: the strictest reading)."""
-
-    max_requests: int
-    period: float
-    arrivals: deque[float] = field(default_factory=deque)
-
-    def admit(self, now: float) -> float | None:
-        """None when the arrival is within the limit, else seconds until it would be."""
-        while self.arrivals and self.arrivals[0] <= now - self.period:
-            self.arrivals.popleft()
-        full = len(self.arrivals) >= self.max_requests
-        wait = self.arrivals[-self.max_requests] + self.period - now if full else None
-        self.arrivals.append(now)
-        return wait
-
-
 class EmulatorServer:
     """Base of the emulators: ``async with Fake(...) as fake: fake.url``."""
 
@@ -78,13 +63,23 @@ class EmulatorServer:
         rate_limits: dict[str, tuple[int, float]] | None = None,
         rate_limit_answer: RateLimitAnswer = "429",
         faults: FaultPlan | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        arrival_jitter: float = 0.0,
     ) -> None:
+        if not arrival_jitter >= 0:
+            raise ValueError("arrival_jitter must be a non-negative number of seconds")
         self.host = host
         self.port = port
+        #: Serve HTTPS with this context (HTTP when None).
+        self.ssl_context = ssl_context
+        #: Strict limits: every arrival counts, rejected ones too.
         self.limits = {
-            name: ArrivalLimit(count, period)
+            name: SlidingLog(count, period, count_rejected=True)
             for name, (count, period) in (rate_limits or {}).items()
         }
+        #: Each request is held up to this many seconds (uniformly drawn) before it counts as
+        #: arrived: the varying network delay between a client's send and the server.
+        self.arrival_jitter = arrival_jitter
         self.rate_limit_answer = rate_limit_answer
         self.faults = faults or FaultPlan()
         self.requests: list[RecordedRequest] = []
@@ -110,14 +105,15 @@ class EmulatorServer:
         """The base URL to give a client."""
         if self._runner is None:
             raise RuntimeError("the emulator is not running: use 'async with'")
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.routes())
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         server = site._server
         assert server is not None
@@ -149,12 +145,17 @@ class EmulatorServer:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        arrived = time.monotonic()
         body = await request.read()
+        if self.arrival_jitter:
+            await asyncio.sleep(random.uniform(0, self.arrival_jitter))
+        # No await from here to the limit: arrivals are counted in the order they are timed.
+        arrived = time.monotonic()
         endpoint = self.endpoint_of(request)
         self.counters["requests"] += 1
         limit = self.limits.get(endpoint)
-        retry_after = limit.admit(arrived) if limit is not None else None
+        retry_after = None
+        if limit is not None and not limit.admit(arrived):
+            retry_after = limit.retry_after(arrived)
         fault = None if retry_after is not None else self.faults.choose(endpoint)
         self.requests.append(
             RecordedRequest(

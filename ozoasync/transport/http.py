@@ -24,6 +24,7 @@ from ..errors import (
     AuthenticationError,
     OzoError,
     RateLimitError,
+    ResponseDecodeError,
     ServerError,
     TransportError,
 )
@@ -78,6 +79,13 @@ def _transport_error(endpoint: str, exc: BaseException) -> TransportError:
     error = TransportError(f"{endpoint}: {kind} ({type(exc).__name__})")
     error.answer_lost = lost
     return error
+
+
+def _cut_off_json(answer: Answer) -> bool:
+    """An undecodable success that begins as JSON: the vendor answered, so it acted on the
+    request, and the rest of its answer was lost on the way (a truncated body). A foreign
+    page (HTML from a proxy) says nothing about the vendor and does not count."""
+    return answer.http_status < 300 and answer.body.lstrip()[:1] in (b"{", b"[")
 
 
 def _http_error(answer: Answer) -> APIError | None:
@@ -290,7 +298,7 @@ class Transport:
             if http_error is not None:
                 raise http_error
             value = interpret(answer)
-        except APIError as error:
+        except (APIError, ResponseDecodeError) as error:
             log.debug(
                 "%s %s attempt %d: HTTP %d, %s %r in %.3fs",
                 call.method,
@@ -298,9 +306,11 @@ class Transport:
                 attempt_number,
                 answer.http_status,
                 type(error).__name__,
-                error.status or error.code,
+                error.status or error.code if isinstance(error, APIError) else None,
                 duration,
             )
+            if isinstance(error, ResponseDecodeError):
+                error.answer_lost = _cut_off_json(answer)
             if isinstance(error, AuthenticationError) and error.token_rejected:
                 error.token_rejected = auth.rejected(error, credentials)
             raise

@@ -1,22 +1,36 @@
 """Rate limits: the guarantee, the schedule arithmetic, and the in-process limiter.
 
-Both schedules are one rule over the log of past send times: the next send may happen at
-``max(now, log[-capacity] + window)``.
+A key's next send waits for two rules, each of the form ``log[-depth] + window``:
 
-- even spacing (the default) is ``capacity=1, window=period / max_requests * (1 + margin)``:
+- the *plan*, over past planned slots: ``slot = max(now, planned[-capacity] + window)``.
+  Even spacing (the default) is ``capacity=1, window=period / max_requests * (1 + margin)``:
   a token bucket of capacity 1 (GCRA). No server reading (fixed window, sliding log, sliding
   counter, token bucket) rejects it, even when arrivals jitter or the process restarts.
-- burst mode is ``capacity=max_requests, window=period * (1 + margin)``: a sliding log, for
+  Burst mode is ``capacity=max_requests, window=period * (1 + margin)``: a sliding log, for
   servers known to count per fixed minute.
+- the *guards*, over actual send times: at most ``max_requests`` sends in any
+  ``period * (1 + margin)`` seconds, and (even spacing) no two sends closer than
+  ``period / max_requests``, the vendor's own interval, which even a token bucket of
+  capacity 1 accepts.
 
-In both, any window of ``period`` seconds holds at most ``max_requests`` sends.
+A process's first even-spaced send to a key waits one interval: the process it replaces may
+have sent a moment before it died.
+
+A coroutine resumes later than its slot (coarse timers, a busy event loop). The plan forgives
+that lateness, so it is not added to every later send (with the 1 ms timer granularity of
+asyncio that alone would cost several percent of throughput at short periods); the guards
+make sure a late send and the punctual ones after it still never put more than
+``max_requests`` actual sends in any window, nor end up closer than the vendor's interval:
+the margin, not the vendor's limit, absorbs the lateness.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
+import math
 import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 DEFAULT_MARGIN = 0.02
@@ -28,6 +42,11 @@ class RateLimit:
 
     ``burst=False`` (default) spaces sends evenly, ``period / max_requests * (1 + margin)``
     apart. ``burst=True`` lets up to ``max_requests`` go at once, then keeps a sliding log.
+
+    A server that counts with a sliding counter accepts even spacing only when the margin
+    leaves at least one request per period unused: ``margin >= 1 / (max_requests - 1)``.
+    The default 2% does for the vendor's 100 per minute (any limit above 50); raise it for
+    smaller limits.
     """
 
     max_requests: int
@@ -38,73 +57,131 @@ class RateLimit:
     def __post_init__(self) -> None:
         if isinstance(self.max_requests, bool) or self.max_requests < 1:
             raise ValueError("RateLimit.max_requests must be a positive int")
-        if self.period <= 0:
-            raise ValueError("RateLimit.period must be positive")
+        if not self.period > 0 or math.isinf(self.period):
+            raise ValueError("RateLimit.period must be a positive number of seconds")
         if not 0 <= self.margin < 1:
             raise ValueError("RateLimit.margin must be in [0, 1)")
 
     @property
     def capacity(self) -> int:
-        """How many sends the log keeps: the burst size."""
+        """How many planned slots the plan looks back over: the burst size."""
         return self.max_requests if self.burst else 1
 
     @property
     def window(self) -> float:
-        """Seconds that must pass after the ``capacity``-th most recent send."""
+        """Seconds the plan keeps after the ``capacity``-th most recent slot."""
         base = self.period if self.burst else self.period / self.max_requests
         return base * (1 + self.margin)
 
+    @property
+    def min_gap(self) -> float:
+        """Seconds that must separate two actual sends: the vendor's interval when evenly
+        spaced, nothing in burst mode."""
+        return 0.0 if self.burst else self.period / self.max_requests
 
-def next_send_time(log: collections.deque[float], limit: RateLimit, now: float) -> float:
-    """When the next send may happen, given the past send times (oldest first)."""
-    if len(log) < limit.capacity:
-        return now
-    return max(now, log[-limit.capacity] + limit.window)
+    @property
+    def guard_window(self) -> float:
+        """No more than ``max_requests`` actual sends in any window of this many seconds."""
+        return self.period * (1 + self.margin)
+
+
+def _after(log: Sequence[float], depth: int, window: float) -> float:
+    return log[-depth] + window if len(log) >= depth else -math.inf
+
+
+@dataclass(slots=True)
+class Schedule:
+    """One key's bookkeeping, without a clock: planned slots, actual sends, push-backs.
+
+    Pure arithmetic over the times it is given, so its guarantees can be checked against
+    any sequence of send times. Logs keep the ``max_requests`` latest entries of the
+    largest limit seen: clients that configure different limits for one key share one
+    schedule, and each send obeys its own limit against every send of the key.
+    """
+
+    planned: deque[float] = field(default_factory=deque)
+    sent: deque[float] = field(default_factory=deque)
+    not_before: float = -math.inf
+    depth: int = 1
+    started: float = -math.inf
+
+    @classmethod
+    def fresh(cls, now: float) -> Schedule:
+        """The schedule of a key this process has not sent to yet. The process it replaces
+        (restarted, or another run of a script) may have sent a moment ago, so the plan
+        starts as if a send had happened at ``now``: even spacing then holds across
+        restarts, for the price of one interval before the first send. (A burst cannot be
+        protected that way: burst mode is for servers that count per fixed window.)"""
+        return cls(started=now)
+
+    def earliest(self, limit: RateLimit) -> float:
+        """The earliest time the rules allow the next send (-inf: any time)."""
+        return max(
+            self.not_before,
+            _after(self.planned or (self.started,), limit.capacity, limit.window),
+            _after(self.sent, limit.max_requests, limit.guard_window),
+            _after(self.sent, 1, limit.min_gap),
+        )
+
+    def next_send_time(self, limit: RateLimit, now: float) -> float:
+        """When the next send may happen, asked at ``now``; that time is also its slot."""
+        return max(now, self.earliest(limit))
+
+    def record(self, limit: RateLimit, slot: float, sent_at: float) -> None:
+        """A send planned for ``slot`` went at ``sent_at`` (``slot`` or later)."""
+        self.depth = max(self.depth, limit.max_requests)
+        for log, value in ((self.planned, slot), (self.sent, sent_at)):
+            log.append(value)
+            while len(log) > self.depth:
+                log.popleft()
+
+    def push_back(self, until: float) -> None:
+        """No send before ``until``."""
+        self.not_before = max(self.not_before, until)
 
 
 @dataclass(slots=True)
 class _KeyState:
-    limit: RateLimit
-    log: collections.deque[float]
+    schedule: Schedule
     # asyncio.Lock wakes waiters in arrival order: first come, first served.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    not_before: float = 0.0
 
 
 class InProcessLimiter:
     """The schedule for one process: one lock per key, held while waiting for the send time.
 
-    The time recorded is the moment the holder actually proceeds, so a coroutine that wakes
-    late pushes the next one back instead of ending up closer to it than the window. A waiter
-    cancelled in the queue or while sleeping records nothing: no capacity is lost.
+    A waiter cancelled in the queue or while sleeping records nothing: no capacity is lost
+    and the waiters behind it move up. ``clock`` and ``sleep`` are replaceable for tests.
     """
 
-    def __init__(self, clock: collections.abc.Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._keys: dict[str, _KeyState] = {}
 
-    def _state(self, key: str, limit: RateLimit) -> _KeyState:
+    def _state(self, key: str) -> _KeyState:
         state = self._keys.get(key)
-        if state is None or state.limit != limit:
-            state = _KeyState(limit, collections.deque(maxlen=limit.capacity))
-            self._keys[key] = state
+        if state is None:
+            state = self._keys[key] = _KeyState(Schedule.fresh(self._clock()))
         return state
 
     async def acquire(self, key: str, limit: RateLimit) -> float:
         """Wait for the next send slot of ``key``; returns the seconds waited."""
-        state = self._state(key, limit)
+        state = self._state(key)
         started = self._clock()
         async with state.lock:
-            while True:
+            now = turn = self._clock()
+            # Re-read after every sleep: a push-back may have moved the slot meanwhile.
+            while (slot := max(turn, state.schedule.earliest(limit))) > now:
+                await self._sleep(slot - now)
                 now = self._clock()
-                at = max(next_send_time(state.log, limit, now), state.not_before)
-                if at <= now:
-                    break
-                await asyncio.sleep(at - now)
-            state.log.append(now)
+            state.schedule.record(limit, slot, now)
         return now - started
 
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
         """No send of ``key`` before ``delay`` seconds from now (after a 429)."""
-        state = self._state(key, limit)
-        state.not_before = max(state.not_before, self._clock() + delay)
+        self._state(key).schedule.push_back(self._clock() + delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,21 +19,25 @@ from ..errors import (
     TransportError,
 )
 
+_DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if value is None or not value.strip():
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (``"120"``; a fraction
+    such as ``"1.5"`` is accepted too) or an HTTP date in any of its three formats (a date
+    in the past gives 0). None when the header is absent or unreadable: the caller then
+    backs off on its own schedule."""
+    if value is None:
         return None
     value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
+        # asctime dates carry no zone; HTTP dates are always GMT.
         when = when.replace(tzinfo=UTC)
     return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
 
@@ -40,7 +45,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries connection errors, timeouts, HTTP 5xx, HTTP 429 and "Max limit exceeded" with
-    capped exponential backoff and full jitter; obeys ``Retry-After`` up to
+    capped exponential backoff and jitter; obeys ``Retry-After`` up to
     ``max_retry_after`` (a longer one is raised at once). ``max_attempts=1`` turns retries
     off. Undecodable answers are retried only for requests safe to repeat (deletes)."""
 
@@ -52,7 +57,8 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or self.max_attempts < 1:
             raise ValueError("RetryPolicy.max_attempts must be at least 1")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+        delays = (self.initial_delay, self.max_delay, self.max_retry_after)
+        if not all(delay >= 0 for delay in delays):  # also refuses NaN
             raise ValueError("RetryPolicy delays must not be negative")
 
     def should_retry(self, error: BaseException, *, repeatable: bool) -> bool:
@@ -74,7 +80,8 @@ class RetryPolicy:
         if retry_after is not None:
             return float(retry_after)
         ceiling = min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
-        # Full jitter: retrying clients spread out instead of returning together.
+        # Jitter over the upper half: retrying clients spread out instead of returning
+        # together, and none comes back sooner than half its back-off.
         return random.uniform(ceiling / 2, ceiling)
 
 

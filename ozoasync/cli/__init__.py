@@ -1,0 +1,79 @@
+"""The ``ozoasync`` command line (console script and ``python -m ozoasync``).
+
+Every failure is reported as one line on stderr, never a traceback (``-vv`` shows the
+traceback of an internal error). Exit codes: 0 nothing failed, 1 some items failed (or the
+service failed a single operation), 2 usage or configuration error (including credentials
+the server refuses, and a bulk target it does not know), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from ..errors import OzoError
+from .common import Context, UsageError, print_error
+from .config import ConfigError
+from .inputs import InputError
+from .journal import JournalError
+from .parser import build_parser
+from .report import ReportError
+from .tally import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error_exit_code
+
+# Problems the user fixes in the arguments, the environment or the files named.
+USAGE_ERRORS = (UsageError, ConfigError, InputError, JournalError, ReportError)
+
+
+def configure_logging(verbosity: int, console: Console) -> None:
+    if verbosity <= 0:
+        return
+    logger = logging.getLogger("ozoasync")
+    logger.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+    logger.addHandler(RichHandler(console=console, show_path=False, markup=False))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version and usage errors
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    quiet = getattr(args, "quiet", False)
+    ctx = Context(
+        env=os.environ,
+        stdin=sys.stdin,
+        out=Console(file=sys.stdout, quiet=quiet, highlight=False),
+        err=Console(file=sys.stderr, quiet=quiet, highlight=False),
+    )
+    errors = Console(file=sys.stderr, highlight=False)  # error lines show even with --quiet
+    verbosity = getattr(args, "verbose", 0)
+    configure_logging(verbosity, ctx.err)
+    try:
+        code: int = asyncio.run(args.handler(args, ctx))
+    except KeyboardInterrupt:
+        print_error(errors, "interrupted (what finished is in the journal, if you gave one)")
+        return EXIT_INTERRUPTED
+    except USAGE_ERRORS as error:
+        print_error(errors, str(error))
+        return EXIT_USAGE
+    except OzoError as error:
+        print_error(errors, str(error))
+        return error_exit_code(error)
+    except Exception as error:
+        if verbosity >= 2:
+            raise
+        print_error(errors, f"internal error: {type(error).__name__}: {error} (-vv for details)")
+        return EXIT_FAILED
+    return code
+
+
+def main() -> NoReturn:
+    """The console script."""
+    sys.exit(run())

@@ -1,0 +1,119 @@
+"""What every command shares: its context, and the run of a bulk command (dry or real)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+
+from ..batching import Check, batches
+from ..errors import OzoError
+from ..transport.ratelimit import RateLimit
+from . import inputs, journal
+from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk
+from .clients import Tuning
+from .dryrun import dry_run
+from .summary import print_dry_run, print_run
+from .tally import EXIT_FAILED, EXIT_OK, Item, Status, bulk_exit_code, one_line
+
+
+class UsageError(Exception):
+    """The arguments cannot work together (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The command's world: environment, streams and consoles."""
+
+    env: Mapping[str, str]
+    stdin: TextIO
+    out: Console  # summaries and results
+    err: Console  # progress bar, logs and error lines
+
+
+def tuning(args: argparse.Namespace, endpoint: str | None = None) -> Tuning:
+    """Transport options; ``--rate-limit`` applies to the command's ``endpoint``."""
+    limit: RateLimit | None = getattr(args, "rate_limit", None)
+    return Tuning(
+        rate_limits={endpoint: limit} if endpoint is not None and limit is not None else None,
+        max_attempts=args.max_attempts,
+        timeout=args.timeout,
+    )
+
+
+def source_of(args: argparse.Namespace, stdin: TextIO) -> inputs.Source:
+    source = inputs.Source(args.input, args.column)
+    if source.path == inputs.STDIN and stdin.isatty():
+        raise UsageError("give a FILE of numbers, or pipe them on stdin")
+    return source
+
+
+def print_error(console: Console, message: str) -> None:
+    console.print(f"ozoasync: {one_line(message)}", markup=False, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkCommand:
+    """A bulk command: its journal identity, how numbers are checked, how many go in one
+    request, and the rate limit that applies (for the dry run's estimate)."""
+
+    job: Job
+    check: Check
+    per_request: int
+    limit: RateLimit | None
+
+
+def dry(ctx: Context, args: argparse.Namespace, command: BulkCommand) -> int:
+    """--dry-run: check and count, write nothing, send nothing. Exit 1 if any item is
+    invalid (a real run would fail it)."""
+    job = command.job
+    finished = set()
+    if args.journal is not None:
+        finished = journal.load(args.journal, job.operation, job.scope).finished
+    items = inputs.read(source_of(args, ctx.stdin), ctx.stdin)
+    result = dry_run(items, finished, command.check, command.per_request)
+    if result.read == 0:
+        raise inputs.InputError("the input holds no numbers")
+    title = f"{job.operation} ({job.scope})"
+    print_dry_run(ctx.out, title, result, command.limit)
+    return EXIT_FAILED if result.invalid else EXIT_OK
+
+
+def finish(ctx: Context, run: BulkRun, report: str | None) -> int:
+    """Print the summary (and the error that stopped the run) and return the exit code."""
+    print_run(ctx.out, run, report)
+    if run.error is not None:
+        print_error(ctx.err, str(run.error))
+    return bulk_exit_code(run.tally.failed, run.error)
+
+
+async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
+    source = source_of(args, ctx.stdin)
+    outputs = Outputs(journal=args.journal, report=args.report)
+    run = await run_bulk(command.job, send, source, outputs, ctx.err)
+    return finish(ctx, run, args.report)
+
+
+ChunkSender = Callable[[list[str]], Awaitable[list[Item]]]
+
+
+def chunked(check: Check, size: int, send_chunk: ChunkSender) -> Sender:
+    """A sender for the chunked operations: numbers checked and cut into chunks of ``size``,
+    each chunk one call (so that each finished chunk is journaled as it finishes)."""
+
+    async def send(numbers: Iterator[str], sink: Sink) -> None:
+        async for batch in batches(numbers, size=size, check=check, field_name="numbers"):
+            sink([Item(raw, Status.FAILED, error.problem) for raw, error in batch.rejected])
+            if not batch.items:
+                continue
+            try:
+                sink(await send_chunk(batch.items))
+            except OzoError as error:
+                # An error that dooms every later chunk: this chunk failed too.
+                sink([Item(n, Status.FAILED, one_line(str(error))) for n in batch.items])
+                raise
+
+    return send

@@ -1,0 +1,287 @@
+"""The argument parser: one subcommand per operation, plus demo and emulator."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from .. import __version__
+from ..transport.ratelimit import RateLimit
+from . import cloudagent as cloudagent_commands
+from . import demo, emulator
+from . import isales as isales_commands
+from .tally import EXIT_USAGE, one_line
+
+ENVIRONMENT = """\
+credentials and endpoints come from the environment, never from arguments:
+  OZONETEL_USERNAME, OZONETEL_API_KEY     CloudAgent account (required for CloudAgent commands)
+  OZONETEL_AUTH                           api_key (default) or token
+  OZONETEL_REGION | OZONETEL_BASE_URL     domestic (default) or international | a URL
+  ISALES_BASE_URL, ISALES_APP_KEY, ISALES_APP_SECRET   CC-iSales server and C2 AK/SK
+  ISALES_CA_FILE                          PEM file of a private CA for the iSales server
+  OZOASYNC_REDIS_URL                      share rate limits and the token across processes
+
+exit codes: 0 nothing failed, 1 some items failed, 2 usage or configuration error,
+130 interrupted."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog} -h)\n")
+
+
+def rate_limit(text: str) -> RateLimit:
+    """``N/SECONDS``, e.g. ``100/60``: at most N requests in any SECONDS."""
+    count, _, period = text.partition("/")
+    try:
+        return RateLimit(int(count), float(period))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not N/SECONDS (e.g. 100/60: 100 requests per 60 seconds)"
+        ) from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return value
+
+
+def _output_options() -> Parser:
+    parent = Parser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log retries and waits (-vv: every request, and tracebacks of internal errors)",
+    )
+    return parent
+
+
+def _transport_options() -> Parser:
+    parent = Parser(add_help=False)
+    group = parent.add_argument_group("requests")
+    group.add_argument(
+        "--max-attempts",
+        type=positive_int,
+        default=5,
+        metavar="N",
+        help="attempts per request, retries included (default 5; 1 turns retries off)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="per attempt (default 30)",
+    )
+    group.add_argument(
+        "--dry-run", action="store_true", help="check and count the input; send nothing"
+    )
+    return parent
+
+
+def _bulk_options(default_limit: str) -> Parser:
+    parent = Parser(add_help=False)
+    group = parent.add_argument_group("input and results")
+    group.add_argument(
+        "input",
+        nargs="?",
+        default="-",
+        metavar="FILE",
+        help="numbers, one per line, or a CSV file with --column (default: stdin)",
+    )
+    group.add_argument(
+        "--column", metavar="NAME", help="read FILE as CSV and take the numbers from this column"
+    )
+    group.add_argument(
+        "--journal",
+        metavar="PATH",
+        help="append each finished number to PATH (JSON Lines); a re-run with the same "
+        "journal skips them, so an interrupted run resumes without re-sending",
+    )
+    group.add_argument(
+        "--report", metavar="PATH", help="write every result to PATH (.json or .csv)"
+    )
+    group.add_argument(
+        "--rate-limit",
+        type=rate_limit,
+        metavar="N/SECONDS",
+        help=f"at most N requests in any SECONDS ({default_limit})",
+    )
+    return parent
+
+
+def build_parser() -> Parser:
+    output = _output_options()
+    transport = _transport_options()
+    parser = Parser(
+        prog="ozoasync",
+        description="Bulk data removal for Ozonetel CloudAgent and Huawei CC-iSales, at the "
+        "vendors' limits, resumable.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"ozoasync {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def group(name: str, help_text: str) -> argparse._SubParsersAction[Parser]:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def leaf(
+        actions: argparse._SubParsersAction[Parser], name: str, help_text: str, *parents: Parser
+    ) -> Parser:
+        return actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[*parents, transport, output],
+            epilog=ENVIRONMENT,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
+        )
+
+    campaign_data = group("campaign-data", "numbers of outbound campaigns")
+    delete = leaf(
+        campaign_data,
+        "delete",
+        "delete numbers from a campaign (deleteCampaignData, one request per number)",
+        _bulk_options("default 100/60, the vendor's limit"),
+    )
+    delete.add_argument("--campaign", required=True, help="the campaign name")
+    delete.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="requests in flight at once (default 8; the rate limit still applies)",
+    )
+    delete.set_defaults(handler=cloudagent_commands.campaign_data_delete)
+
+    block_numbers = group("block-numbers", "block-number groups")
+    delete = leaf(
+        block_numbers,
+        "delete",
+        "delete numbers from a block-number group (deleteBlockNumberGroup, 100 per request)",
+        _bulk_options("default: none"),
+    )
+    delete.add_argument("--group", type=positive_int, required=True, help="the group id")
+    delete.set_defaults(handler=cloudagent_commands.block_numbers_delete)
+
+    scheduled = group("scheduled-data", "scheduled data")
+    delete = leaf(
+        scheduled, "delete", "delete scheduled rows by row id (deleteScheduledData, 1 request)"
+    )
+    delete.add_argument(
+        "row_ids", nargs="*", metavar="ROW_IDS", help="row ids: 7, 2,3,5,6, 3-10, 1,3-10,12"
+    )
+    delete.add_argument("--file", metavar="FILE", help="read row ids from FILE (- for stdin)")
+    delete.set_defaults(handler=cloudagent_commands.scheduled_data_delete)
+
+    phones = group("phones", "phones of the account")
+    edit = leaf(phones, "edit", "change a phone's number, name and skills (PhoneManageV2 edit)")
+    edit.add_argument("--number", required=True, help="the phone's number now")
+    edit.add_argument("--name", required=True, help="the phone's name now")
+    edit.add_argument("--new-number", required=True, help="its new number (may be the same)")
+    edit.add_argument("--new-name", help="its new name")
+    edit.add_argument("--assign-skill", action="append", default=[], metavar="SKILL")
+    edit.add_argument("--unassign-skill", action="append", default=[], metavar="SKILL")
+    edit.set_defaults(handler=cloudagent_commands.phones_edit)
+
+    isales = commands.add_parser("isales", help="Huawei CC-iSales", description="CC-iSales")
+    isales_groups = isales.add_subparsers(dest="group", required=True, metavar="GROUP")
+    caller = isales_groups.add_parser(
+        "caller-numbers", help="calling numbers of an outbound campaign"
+    )
+    caller_actions = caller.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, help_text in (
+        ("delete", "delete calling numbers from a campaign (100 per request)"),
+        ("add", "add calling numbers to a campaign (100 per request)"),
+    ):
+        command = leaf(caller_actions, action, help_text, _bulk_options("default: none"))
+        command.add_argument("--vdn", type=int, required=True, help="the VDN id (1 to 9999)")
+        command.add_argument("--campaign-id", type=int, required=True, help="the campaign id")
+        if action == "add":
+            command.add_argument(
+                "--priority", type=int, default=1, choices=range(1, 6), help="1 to 5 (default 1)"
+            )
+        command.set_defaults(handler=isales_commands.caller_numbers)
+
+    demo_command = commands.add_parser(
+        "demo",
+        help="a whole bulk cleanup against the built-in emulators (no account, no network)",
+        description="Starts the CloudAgent and CC-iSales emulators in-process with a realistic "
+        "campaign, then runs a bulk cleanup and the other operations, and prints a summary.",
+        parents=[output],
+    )
+    demo_command.add_argument(
+        "--fast", action="store_true", help="a smaller campaign (a few seconds)"
+    )
+    demo_command.set_defaults(handler=demo.demo)
+
+    serve = commands.add_parser(
+        "emulator",
+        help="serve the CloudAgent and CC-iSales emulators for your own experiments",
+        description="Serves both emulators on loopback HTTP, seeded with the demo's data, "
+        "until interrupted (Ctrl-C or SIGTERM).",
+        parents=[output],
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument(
+        "--port", type=port, default=8080, help="CloudAgent emulator port (default 8080)"
+    )
+    serve.add_argument(
+        "--isales-port", type=port, help="CC-iSales emulator port (default: --port + 1)"
+    )
+    serve.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of requests that get an injected fault, 0 to 1 (default 0)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=rate_limit,
+        metavar="N/SECONDS",
+        help="the deleteCampaignData limit it enforces (default 100/60, the vendor's; "
+        "e.g. 100/1 to run 60x faster, with the same --rate-limit for the client)",
+    )
+    serve.add_argument(
+        "--numbers-file",
+        metavar="PATH",
+        help="write the demo's cleanup list (numbers to delete from the campaign) to PATH",
+    )
+    serve.set_defaults(handler=emulator.emulator)
+    return parser

@@ -1,0 +1,313 @@
+"""The pure parts of the command line: configuration, exit codes, dry-run counts, argument
+types, per-number results of chunks, and text helpers."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import pytest
+
+from ozoasync import (
+    APIError,
+    AuthenticationError,
+    BlockNumberDeletion,
+    CallerNumberDeletion,
+    CoordinationError,
+    FailedChunk,
+    FailedNumber,
+    InvalidParameterError,
+    NotFoundError,
+    OzoError,
+    RateLimit,
+    RequestValidationError,
+    ServerError,
+    TransportError,
+)
+from ozoasync.cli.cloudagent import block_items
+from ozoasync.cli.config import (
+    CloudAgentSettings,
+    ConfigError,
+    ISalesSettings,
+    RedisSettings,
+    cloudagent_settings,
+    isales_settings,
+    redis_settings,
+)
+from ozoasync.cli.dryrun import dry_run
+from ozoasync.cli.isales import confirmed_items
+from ozoasync.cli.parser import build_parser, rate_limit
+from ozoasync.cli.progress import counts_text
+from ozoasync.cli.report import ReportError, report_format
+from ozoasync.cli.summary import duration_text
+from ozoasync.cli.tally import Item, Status, Tally, bulk_exit_code, error_exit_code
+from ozoasync.validation import phone_number
+
+ACCOUNT = {"OZONETEL_USERNAME": "acme", "OZONETEL_API_KEY": "KK-secret"}
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, CloudAgentSettings("acme", "KK-secret")),
+        (
+            {"OZONETEL_AUTH": "Token", "OZONETEL_REGION": "international"},
+            CloudAgentSettings("acme", "KK-secret", "token", "international"),
+        ),
+        (
+            {"OZONETEL_BASE_URL": "http://127.0.0.1:8080", "OZONETEL_AUTH": " "},
+            CloudAgentSettings("acme", "KK-secret", base_url="http://127.0.0.1:8080"),
+        ),
+    ],
+)
+def test_cloudagent_settings(extra: dict[str, str], expected: CloudAgentSettings) -> None:
+    assert cloudagent_settings({**ACCOUNT, **extra}) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "OZONETEL_USERNAME is not set (the CloudAgent account user name)"),
+        ({"OZONETEL_USERNAME": "acme"}, "OZONETEL_API_KEY is not set"),
+        ({**ACCOUNT, "OZONETEL_AUTH": "basic"}, "OZONETEL_AUTH must be one of api_key, token"),
+        ({**ACCOUNT, "OZONETEL_REGION": "eu"}, "OZONETEL_REGION must be one of domestic"),
+        ({**ACCOUNT, "OZONETEL_BASE_URL": "api.example"}, "OZONETEL_BASE_URL must start with"),
+    ],
+)
+def test_cloudagent_settings_problems(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        cloudagent_settings(env)
+
+
+def test_secrets_stay_out_of_reprs() -> None:
+    settings = cloudagent_settings(ACCOUNT)
+    isales = isales_settings(
+        {
+            "ISALES_BASE_URL": "https://10.0.0.5:28443",
+            "ISALES_APP_KEY": "AK",
+            "ISALES_APP_SECRET": "SK-x",
+        }
+    )
+
+    assert "KK-secret" not in repr(settings)
+    assert "SK-x" not in repr(isales)
+    assert isales == ISalesSettings("https://10.0.0.5:28443", "AK", "SK-x")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "ISALES_BASE_URL is not set"),
+        ({"ISALES_BASE_URL": "https://h:1"}, "ISALES_APP_KEY is not set"),
+        ({"ISALES_BASE_URL": "https://h:1", "ISALES_APP_KEY": "AK"}, "ISALES_APP_SECRET is not"),
+    ],
+)
+def test_isales_settings_problems(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        isales_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, None),
+        ({"OZOASYNC_REDIS_URL": ""}, None),
+        ({"OZOASYNC_REDIS_URL": "redis://h:6379/0"}, RedisSettings("redis://h:6379/0")),
+        (
+            {"OZOASYNC_REDIS_URL": "rediss://:pw@h", "OZOASYNC_REDIS_PREFIX": "acme"},
+            RedisSettings("rediss://:pw@h", "acme"),
+        ),
+    ],
+)
+def test_redis_settings(env: dict[str, str], expected: RedisSettings | None) -> None:
+    assert redis_settings(env) == expected
+    assert "pw" not in repr(expected)
+
+
+def test_a_redis_url_must_be_one() -> None:
+    with pytest.raises(ConfigError, match="OZOASYNC_REDIS_URL must start with redis://"):
+        redis_settings({"OZOASYNC_REDIS_URL": "127.0.0.1:6379"})
+
+
+# --- exit codes ------------------------------------------------------------------------------
+
+
+def api_error(cls: type[APIError]) -> APIError:
+    return cls("no", endpoint="deleteCampaignData", http_status=200)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (api_error(AuthenticationError), 2),
+        (RequestValidationError("campaign", "must not be empty"), 2),
+        (CoordinationError("Redis is down"), 2),
+        (api_error(ServerError), 1),
+        (TransportError("timed out"), 1),
+        (api_error(NotFoundError), 1),  # a single operation's target: the item failed
+    ],
+)
+def test_error_exit_codes(error: OzoError, code: int) -> None:
+    assert error_exit_code(error) == code
+
+
+@pytest.mark.parametrize(
+    ("failed", "error", "code"),
+    [
+        (0, None, 0),
+        (3, None, 1),
+        (3, api_error(AuthenticationError), 2),
+        (1, api_error(InvalidParameterError), 2),  # "Passed campaign are invalid"
+        (1, api_error(NotFoundError), 2),  # iSales: the campaign does not exist
+        (0, CoordinationError("Redis is down"), 2),
+        (0, TransportError("timed out"), 1),
+    ],
+)
+def test_bulk_exit_codes(failed: int, error: OzoError | None, code: int) -> None:
+    assert bulk_exit_code(failed, error) == code
+
+
+def test_tally_counts_and_keeps_the_first_failures() -> None:
+    tally = Tally(keep_failures=2)
+    statuses = [Status.DELETED, Status.FAILED, Status.SKIPPED, Status.DUPLICATE, Status.FAILED]
+    for n, status in enumerate([*statuses, Status.FAILED]):
+        tally.add(Item(str(n), status))
+
+    assert tally.total == 6
+    assert tally.processed == 4  # skipped and repeated items were not sent
+    assert tally.failed == 3
+    assert [item.number for item in tally.first_failures] == ["1", "4"]
+
+
+# --- dry run ---------------------------------------------------------------------------------
+
+
+def test_dry_run_counts_like_a_real_run() -> None:
+    items = ["1111", "2222", "1111", "x-1", "3333", "4444", "bad"]
+
+    result = dry_run(items, finished={"3333"}, check=phone_number, per_request=2)
+
+    assert (result.read, result.skipped, result.duplicates, result.invalid) == (7, 1, 1, 2)
+    assert (result.to_send, result.requests) == (3, 2)
+    assert [raw for raw, _ in result.first_invalid] == ["x-1", "bad"]
+
+
+@pytest.mark.parametrize(
+    ("requests", "limit", "seconds"),
+    [
+        (1, RateLimit(100, 60.0), 0.0),
+        (101, RateLimit(100, 60.0, margin=0.0), 60.0),
+        (10, None, None),
+        (10, RateLimit(100, 60.0, burst=True), None),
+    ],
+)
+def test_dry_run_duration(requests: int, limit: RateLimit | None, seconds: float | None) -> None:
+    result = dry_run([str(1000 + i) for i in range(requests)], set(), phone_number, 1)
+
+    assert result.duration(limit) == seconds
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("100/60", RateLimit(100, 60.0)), ("5/0.5", RateLimit(5, 0.5))]
+)
+def test_rate_limit_argument(text: str, expected: RateLimit) -> None:
+    assert rate_limit(text) == expected
+
+
+@pytest.mark.parametrize("text", ["100", "fast", "0/60", "100/0", "-1/60", "1.5/60"])
+def test_bad_rate_limit_argument(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="is not N/SECONDS"):
+        rate_limit(text)
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["campaign-data", "delete", "numbers.txt"])
+
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "ozoasync campaign-data delete: error: the following arguments are required: "
+        "--campaign (see ozoasync campaign-data delete -h)\n"
+    )
+
+
+@pytest.mark.parametrize(("path", "expected"), [("r.json", ".json"), ("out/R.CSV", ".csv")])
+def test_report_format(path: str, expected: str) -> None:
+    assert report_format(path) == expected
+
+
+def test_report_format_must_be_known() -> None:
+    with pytest.raises(ReportError, match=r"must end in \.json or \.csv"):
+        report_format("report.xlsx")
+
+
+# --- per-number results of chunked calls -----------------------------------------------------
+
+
+def test_block_items_follow_the_servers_errors() -> None:
+    result = BlockNumberDeletion(
+        deleted=("+919876543210",),
+        failed=(
+            FailedNumber(number="9876543211", reason="rejected by the server"),
+            FailedNumber(number="+15550001", reason="unknown"),
+        ),
+        deleted_count=1,
+        requests=1,
+    )
+
+    assert block_items(["9876543210", "9876543211"], result) == [
+        Item("9876543210", Status.DELETED),
+        Item("9876543211", Status.FAILED, "rejected by the server"),
+        Item("+15550001", Status.FAILED, "unknown"),  # named by the server in its own form
+    ]
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "message"),
+    [
+        (CallerNumberDeletion(count=2, requests=1), Status.DELETED, ""),
+        (
+            CallerNumberDeletion(count=1, requests=1),
+            Status.PARTLY_CONFIRMED,
+            "the server confirmed 1 of this request's 2 numbers",
+        ),
+        (
+            CallerNumberDeletion(
+                requests=1,
+                failed=(FailedChunk(numbers=("1", "2"), result_code="0200001", result_desc="no"),),
+            ),
+            Status.FAILED,
+            "0200001 no",
+        ),
+    ],
+)
+def test_confirmed_items(result: CallerNumberDeletion, status: Status, message: str) -> None:
+    assert confirmed_items(["1", "2"], result, Status.DELETED) == [
+        Item("1", status, message),
+        Item("2", status, message),
+    ]
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.04, "0.0 s"), (42.25, "42.2 s"), (200, "3 min 20 s"), (7500, "2 h 5 min")],
+)
+def test_duration_text(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
+
+
+def test_counts_text_shows_what_happened() -> None:
+    tally = Tally()
+    for status in (Status.DELETED, Status.DELETED, Status.NOT_FOUND, Status.SKIPPED):
+        tally.add(Item("1", status))
+
+    assert counts_text(tally) == "deleted 2 · already gone 1"
