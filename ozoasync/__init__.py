@@ -22,10 +22,12 @@ from .errors import (
     TokenBudgetExhaustedError,
     TransportError,
 )
+from .isales.client import ISalesClient
 from .results import (
     BlockNumberDeletion,
     CallerNumberAddition,
     CallerNumberDeletion,
+    Campaign,
     CampaignDataDeletion,
     FailedChunk,
     FailedNumber,
@@ -37,6 +39,7 @@ from .results import (
 )
 from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
 from .transport.ratelimit import RateLimit
+from .transport.redis_coordination import RedisCoordination
 from .transport.retry import RetryPolicy
 
 __version__ = "0.1.0"
@@ -49,6 +52,7 @@ __all__ = [
     "BlockNumberDeletion",
     "CallerNumberAddition",
     "CallerNumberDeletion",
+    "Campaign",
     "CampaignDataDeletion",
     "CloudAgentClient",
     "ConflictError",
@@ -56,6 +60,7 @@ __all__ = [
     "CoordinationError",
     "FailedChunk",
     "FailedNumber",
+    "ISalesClient",
     "InProcessCoordination",
     "InvalidParameterError",
     "LimitExceededError",
@@ -66,6 +71,7 @@ __all__ = [
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RedisCoordination",
     "RequestValidationError",
     "ResponseDecodeError",
     "RetryPolicy",

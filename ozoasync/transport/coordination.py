@@ -111,19 +111,21 @@ class InProcessCoordination:
     ) -> SharedToken:
         state = self._state()
         current = state.tokens.get(key)
-        if _usable(current, stale):
+        if token_usable(current, stale):
             assert current is not None
             return current
         async with state.token_locks.setdefault(key, asyncio.Lock()):
             # Whoever held the lock before us may have refreshed it already.
             current = state.tokens.get(key)
-            if _usable(current, stale):
+            if token_usable(current, stale):
                 assert current is not None
                 return current
             now = time.time()
             recent = [t for t in state.generations.get(key, []) if t > now - budget.period]
             if len(recent) >= budget.max_generations:
-                raise _budget_error(retry_after=recent[0] + budget.period - now)
+                # The generation that must age out before another fits the budget.
+                oldest = recent[-budget.max_generations]
+                raise budget_error(retry_after=oldest + budget.period - now)
             value, expires_at = await generate()
             state.generations[key] = [*recent, now]
             token = SharedToken(value, refresh_time(now, expires_at), expires_at)
@@ -138,11 +140,13 @@ PROCESS_COORDINATION = InProcessCoordination()
 """The default coordination of every client in this process."""
 
 
-def _usable(token: SharedToken | None, stale: str | None) -> bool:
+def token_usable(token: SharedToken | None, stale: str | None) -> bool:
+    """The token exists, is not the one the server rejected, and is not due for refresh."""
     return token is not None and token.value != stale and token.fresh(time.time())
 
 
-def _budget_error(retry_after: float) -> TokenBudgetExhaustedError:
+def budget_error(retry_after: float) -> TokenBudgetExhaustedError:
+    """The error raised instead of a generation that would exceed the budget."""
     error = TokenBudgetExhaustedError(
         f"token generation budget exhausted; the next token may be generated in "
         f"{retry_after:.0f} s (generating one now would invalidate the token in use)",

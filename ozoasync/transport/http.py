@@ -64,12 +64,15 @@ def _disable_hidden_resend(session: aiohttp.ClientSession) -> None:
         session._retry_connection = False
 
 
-class _CredentialsFailed(Exception):
-    """Carries an error from ``Authenticator.prepare`` past the retry predicate: a token
-    generation has its own retry budget already, so the outer loop must not multiply it."""
+class _FailedBeforeSending(Exception):
+    """Carries an error raised before the attempt's request went out (credentials could not
+    be prepared, the coordination store failed) past the retry predicate: it is final (a
+    token generation has its own retry budget already, which the outer loop must not
+    multiply), and ``attempts`` counts only the requests actually sent."""
 
-    def __init__(self, error: OzoError) -> None:
+    def __init__(self, error: OzoError, sent: int) -> None:
         super().__init__(str(error))
+        error.attempts = sent
         self.error = error
 
 
@@ -233,7 +236,7 @@ class Transport:
                         error.attempts = attempt_number
                         raise
                     return Delivered(value, attempt_number, answer_lost)
-        except _CredentialsFailed as failed:
+        except _FailedBeforeSending as failed:
             raise failed.error from None
         except OzoError as error:
             if policy.should_retry(error, repeatable=call.repeatable):
@@ -260,13 +263,12 @@ class Transport:
         session = self._client_session()
         try:
             await auth.prepare()
+            if limit is not None:
+                waited = await self._coordination.acquire(key, limit)
+                if waited > 0.05:
+                    log.info("rate limit: waited %.2fs for %s", waited, call.endpoint)
         except OzoError as failure:
-            failure.attempts = attempt_number
-            raise _CredentialsFailed(failure) from None
-        if limit is not None:
-            waited = await self._coordination.acquire(key, limit)
-            if waited > 0.05:
-                log.info("rate limit: waited %.2fs for %s", waited, call.endpoint)
+            raise _FailedBeforeSending(failure, sent=attempt_number - 1) from None
         credentials = auth.headers(call, url)
         headers = {"Content-Type": "application/json", **call.headers, **credentials}
         started = time.monotonic()
