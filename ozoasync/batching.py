@@ -8,7 +8,14 @@ item is reported as rejected in the batch where it was read, and never sent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+)
 from dataclasses import dataclass, field
 
 from .errors import RequestValidationError
@@ -26,7 +33,7 @@ class Batch:
     rejected: list[tuple[str, RequestValidationError]] = field(default_factory=list)
 
 
-async def iterate(source: Numbers, field_name: str) -> AsyncIterator[str]:
+async def iterate(source: Numbers, field_name: str) -> AsyncGenerator[str, None]:
     """Items of a sync or async iterable, one at a time."""
     if isinstance(source, str | bytes):
         raise RequestValidationError(field_name, "pass an iterable of numbers, not one string")

@@ -39,6 +39,9 @@ class RequestValidationError(OzoError, ValueError):
 class TransportError(OzoError):
     """The connection failed or timed out, after every retry."""
 
+    #: False when another attempt cannot help (the server's TLS certificate was refused).
+    retryable: bool = True
+
 
 class CoordinationError(OzoError):
     """The shared coordination store (Redis) could not be reached or answered wrongly.
@@ -124,6 +127,13 @@ class LimitExceededError(APIError):
 
 class ServerError(APIError):
     """HTTP 5xx, after every retry."""
+
+
+def dooms_later_requests(error: BaseException) -> bool:
+    """An error every later request of a bulk call would hit too (refused credentials, the
+    token budget spent, an unreachable coordination store): the call stops and raises
+    instead of sending them."""
+    return isinstance(error, AuthenticationError | TokenBudgetExhaustedError | CoordinationError)
 
 
 __all__ = [

@@ -266,7 +266,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def limiter(clock: ManualClock) -> InProcessLimiter:
-    return InProcessLimiter(clock=clock, sleep=clock.sleep)
+    return InProcessLimiter(clock=clock, sleep=clock.sleep, timer_slack=0.0)
 
 
 LIMIT = RateLimit(10, 1.0, margin=0.0)  # a slot every 0.1 s

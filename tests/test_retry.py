@@ -60,6 +60,12 @@ def undecodable() -> ResponseDecodeError:
     return ResponseDecodeError(ENDPOINT, "not JSON", b"<html>", 200)
 
 
+def untrusted_certificate() -> TransportError:
+    error = TransportError("TLS verification failed")
+    error.retryable = False
+    return error
+
+
 # --- should_retry ------------------------------------------------------------------------------
 
 POLICY = RetryPolicy(max_retry_after=10.0)
@@ -70,6 +76,7 @@ POLICY = RetryPolicy(max_retry_after=10.0)
     [
         pytest.param(TransportError("reset"), True, True, id="connection-error"),
         pytest.param(TransportError("timed out"), False, True, id="timeout-even-for-edits"),
+        pytest.param(untrusted_certificate(), True, False, id="tls-certificate-refused"),
         pytest.param(api_error(ServerError, 503), True, True, id="http-5xx"),
         pytest.param(api_error(ServerError, 500), False, True, id="http-5xx-edit"),
         pytest.param(rate_limited(None), True, True, id="max-limit-exceeded"),
@@ -298,6 +305,7 @@ async def test_a_retry_after_past_max_retry_after_is_raised_at_once() -> None:
     assert caught.value.attempts == 1
     assert caught.value.http_status == 429
     assert caught.value.retry_after == 60.0
+    assert caught.value.message == "Max limit exceeded"  # the vendor's words, not the status
     assert len(fake.requests_to(ENDPOINT)) == 2
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 from .. import validation
@@ -14,7 +14,6 @@ from ..errors import (
     NotFoundError,
     OzoError,
     RequestValidationError,
-    TokenBudgetExhaustedError,
     dooms_later_requests,
 )
 from ..progress import ProgressCallback, ProgressTracker
@@ -27,7 +26,7 @@ def dooms_every_request(error: OzoError) -> bool:
     """Errors every later request of a bulk call would hit too (the credentials, the token
     budget, the shared coordination store, a campaign the server does not know): stop instead
     of sending them."""
-    if dooms_later_requests(error) or isinstance(error, TokenBudgetExhaustedError):
+    if dooms_later_requests(error):
         return True
     return isinstance(error, InvalidParameterError) and error.message.strip().lower().startswith(
         "passed campaign are invalid"
@@ -35,7 +34,8 @@ def dooms_every_request(error: OzoError) -> bool:
 
 
 def failed(phone_number: str, error: OzoError) -> CampaignDataDeletion:
-    """The result of a number that could not be deleted (``attempts`` 0: nothing was sent)."""
+    """The result of a number that could not be deleted; ``attempts`` as the error counted
+    them (0: nothing was sent)."""
     return CampaignDataDeletion(
         phone_number=phone_number,
         outcome=Outcome.FAILED,
@@ -110,7 +110,7 @@ class CampaignData:
         *,
         concurrency: int = 8,
         on_progress: ProgressCallback | None = None,
-    ) -> AsyncIterator[CampaignDataDeletion]:
+    ) -> AsyncGenerator[CampaignDataDeletion, None]:
         """Delete every number of ``phone_numbers`` from ``campaign``, one request per number
         (rate-limited), up to ``concurrency`` at once; an async iterator of one
         :class:`CampaignDataDeletion` per input, in completion order.
@@ -127,7 +127,9 @@ class CampaignData:
         store, an unknown campaign) stop the reading: the requests in flight finish and are
         yielded, then the error is raised with a :class:`~ozoasync.Progress` in its
         ``partial``. ``on_progress`` gets a Progress before each result is yielded. Breaking
-        out of the loop or cancelling it cancels the requests in flight.
+        out of the loop or cancelling it cancels the requests in flight (wrap the iterator in
+        ``contextlib.aclosing`` to have that happen at the ``break`` itself rather than when
+        the iterator is garbage-collected).
         """
         campaign = validation.non_empty_text(campaign, "campaign")
         concurrency = validation.positive_int(concurrency, "concurrency")
@@ -140,7 +142,7 @@ class CampaignData:
         phone_numbers: Numbers,
         concurrency: int,
         on_progress: ProgressCallback | None,
-    ) -> AsyncIterator[CampaignDataDeletion]:
+    ) -> AsyncGenerator[CampaignDataDeletion, None]:
         async def delete_one(raw: str) -> CampaignDataDeletion:
             try:
                 phone_number = validation.phone_number(raw, "phone_numbers")

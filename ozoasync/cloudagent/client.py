@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Literal
 
 import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
+from ..transport.client_base import TransportClient
 from ..transport.coordination import PROCESS_COORDINATION, Coordination, TokenBudget
 from ..transport.http import Transport
 from ..transport.ratelimit import RateLimit
@@ -39,7 +39,7 @@ def merge_rate_limits(
     return {name: limit for name, limit in merged.items() if limit is not None}
 
 
-class CloudAgentClient:
+class CloudAgentClient(TransportClient):
     """An async client for one CloudAgent account.
 
     ``auth="api_key"`` sends the ``apiKey`` header (the account's "BASIC_AUTH" mode);
@@ -112,18 +112,3 @@ class CloudAgentClient:
             f"CloudAgentClient(username={self.username!r}, base_url={self.base_url!r}, "
             f"auth={self.auth!r})"
         )
-
-    async def __aenter__(self) -> CloudAgentClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the client's own HTTP session (never one you passed in)."""
-        await self._transport.aclose()

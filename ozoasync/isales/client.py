@@ -7,13 +7,13 @@ import ipaddress
 import logging
 import ssl as ssl_module
 from collections.abc import Mapping
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
+from ..transport.client_base import TransportClient
 from ..transport.coordination import PROCESS_COORDINATION, Coordination
 from ..transport.http import Transport
 from ..transport.ratelimit import RateLimit
@@ -82,7 +82,7 @@ def checked_app_key(app_key: object) -> str:
     return text
 
 
-class ISalesClient:
+class ISalesClient(TransportClient):
     """An async client for one CC-iSales server and one AK/SK pair.
 
     TLS is verified by default; pass ``ssl=`` an :class:`ssl.SSLContext` that trusts the
@@ -136,18 +136,3 @@ class ISalesClient:
 
     def __repr__(self) -> str:
         return f"ISalesClient(base_url={self.base_url!r})"
-
-    async def __aenter__(self) -> ISalesClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the client's own HTTP session (never one you passed in)."""
-        await self._transport.aclose()

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Protocol, TypeVar
 
 import aiohttp
+import msgspec
 from tenacity import AsyncRetrying, RetryCallState
 
 from ..errors import (
@@ -78,10 +79,29 @@ class _FailedBeforeSending(Exception):
 
 def _transport_error(endpoint: str, exc: BaseException) -> TransportError:
     lost = not isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
-    kind = "timed out" if isinstance(exc, asyncio.TimeoutError) else "connection failed"
+    tls = isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError)
+    if tls:
+        kind = "TLS verification failed (pass ssl= a context that trusts the server's CA)"
+    elif isinstance(exc, asyncio.TimeoutError):
+        kind = "timed out"
+    else:
+        kind = "connection failed"
     error = TransportError(f"{endpoint}: {kind} ({type(exc).__name__})")
     error.answer_lost = lost
+    error.retryable = not tls
     return error
+
+
+def _vendor_message(body: bytes) -> str | None:
+    """The ``message`` of a JSON body, if it has a textual one."""
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    message = decoded.get("message") if isinstance(decoded, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return None
+    return message.strip()
 
 
 def _cut_off_json(answer: Answer) -> bool:
@@ -103,7 +123,10 @@ def _http_error(answer: Answer) -> APIError | None:
         )
     if status == 429:
         error = RateLimitError(
-            "Too Many Requests", endpoint=answer.endpoint, http_status=status, body=answer.body
+            _vendor_message(answer.body) or "Too Many Requests",
+            endpoint=answer.endpoint,
+            http_status=status,
+            body=answer.body,
         )
         error.retry_after = parse_retry_after(answer.headers.get("Retry-After"))
         return error

@@ -152,15 +152,21 @@ class InProcessLimiter:
 
     A waiter cancelled in the queue or while sleeping records nothing: no capacity is lost
     and the waiters behind it move up. ``clock`` and ``sleep`` are replaceable for tests.
+
+    asyncio rounds a sleep up to whole milliseconds, which at short intervals would make
+    every send late by up to that much: the holder sleeps ``timer_slack`` short of its slot
+    and then yields to the loop until the slot (0 turns this off, for a test clock).
     """
 
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        timer_slack: float = 0.002,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._timer_slack = timer_slack
         self._keys: dict[str, _KeyState] = {}
 
     def _state(self, key: str) -> _KeyState:
@@ -177,7 +183,10 @@ class InProcessLimiter:
             now = turn = self._clock()
             # Re-read after every sleep: a push-back may have moved the slot meanwhile.
             while (slot := max(turn, state.schedule.earliest(limit))) > now:
-                await self._sleep(slot - now)
+                remaining = slot - now
+                await self._sleep(
+                    remaining - self._timer_slack if remaining > self._timer_slack else 0
+                )
                 now = self._clock()
             state.schedule.record(limit, slot, now)
         return now - started

@@ -68,7 +68,9 @@ class RetryPolicy:
             return False
         if isinstance(error, RateLimitError):
             return error.retry_after is None or error.retry_after <= self.max_retry_after
-        if isinstance(error, TransportError | ServerError):
+        if isinstance(error, TransportError):
+            return error.retryable
+        if isinstance(error, ServerError):
             return True
         if isinstance(error, ResponseDecodeError):
             return repeatable

@@ -216,10 +216,14 @@ async def tls_fake(private_ca: Path) -> AsyncIterator[FakeISales]:
 
 async def test_tls_is_verified_by_default(tls_fake: FakeISales) -> None:
     assert tls_fake.url.startswith("https://127.0.0.1:")
-    async with ISalesClient(tls_fake.url, AK, SK, retry=RetryPolicy(max_attempts=1)) as client:
-        with pytest.raises(TransportError, match="Certificate"):
+    retry = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
+    async with ISalesClient(tls_fake.url, AK, SK, retry=retry) as client:
+        with pytest.raises(TransportError, match="Certificate") as caught:
             await client.campaigns.get(1, 42)
     assert tls_fake.requests == []  # the handshake failed: nothing reached the server
+    # Another attempt cannot make an untrusted certificate trusted: no retries.
+    assert caught.value.attempts == 1
+    assert "ssl=" in str(caught.value)
 
 
 async def test_a_private_ca_is_trusted_through_an_ssl_context(
