@@ -21,7 +21,7 @@ import msgspec
 from aiohttp import web
 
 from ..row_ids import merge_spans, parse_row_id_string
-from ._server import EmulatorServer, RateLimitAnswer, json_response
+from ._server import EmulatorServer, RateLimitAnswer, json_response, retry_after_header
 from .faults import FaultPlan
 
 AuthMode = Literal["api_key", "token"]
@@ -197,7 +197,7 @@ class FakeCloudAgent(EmulatorServer):
         if self.rate_limit_answer == "body":
             return json_response(payload)
         response = json_response({"status": "error", "message": "Max limit exceeded"}, 429)
-        response.headers["Retry-After"] = str(max(1, round(retry_after + 0.5)))
+        response.headers["Retry-After"] = retry_after_header(retry_after)
         return response
 
     def routes(self) -> list[web.RouteDef]:

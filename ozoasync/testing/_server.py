@@ -4,6 +4,7 @@ strict per-endpoint rate limits counted on arrival, and fault injection."""
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import ssl
 import time
@@ -200,6 +201,11 @@ def _drop(request: web.Request) -> web.Response:
     if request.transport is not None:
         request.transport.close()
     return web.Response(status=500)
+
+
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, rounded up (never 0: a client would retry at once)."""
+    return str(max(1, math.ceil(seconds - 1e-6)))
 
 
 def json_response(payload: object, status: int = 200) -> web.Response:
