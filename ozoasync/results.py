@@ -106,28 +106,25 @@ class FailedChunk(msgspec.Struct, frozen=True, kw_only=True):
     error: OzoError | None = None
 
 
-class CallerNumberDeletion(msgspec.Struct, frozen=True, kw_only=True):
+class _CallerNumberChange(msgspec.Struct, frozen=True, kw_only=True):
+    """An iSales calling-number change over every chunk, merged: ``count`` is the numbers
+    the server confirmed, ``failed`` the chunks it refused."""
+
+    count: int = 0
+    requests: int = 0
+    failed: tuple[FailedChunk, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class CallerNumberDeletion(_CallerNumberChange, frozen=True, kw_only=True):
     """iSales calling-number deletion over every chunk, merged."""
 
-    count: int = 0
-    requests: int = 0
-    failed: tuple[FailedChunk, ...] = ()
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-class CallerNumberAddition(msgspec.Struct, frozen=True, kw_only=True):
+class CallerNumberAddition(_CallerNumberChange, frozen=True, kw_only=True):
     """iSales calling-number addition over every chunk, merged."""
-
-    count: int = 0
-    requests: int = 0
-    failed: tuple[FailedChunk, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 class Campaign(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,7 +24,7 @@ from ..errors import (
     RateLimitError,
     ResponseDecodeError,
 )
-from ..transport.call import Answer, Call
+from ..transport.call import Answer, Call, decode_answer
 
 API = "/ca_apis"
 
@@ -200,15 +200,7 @@ def error_for(answer: Answer, status: str | None, message: str) -> APIError:
 
 
 def _decode(answer: Answer, kind: type[E]) -> E:
-    try:
-        decoded = msgspec.json.decode(answer.body, type=kind)
-    except msgspec.DecodeError as exc:
-        if answer.http_status >= 400:
-            # A non-JSON error page (404 from a proxy, 401 from a gateway): its status says it.
-            raise error_for(answer, None, "") from None
-        raise ResponseDecodeError(
-            answer.endpoint, str(exc), answer.body, answer.http_status
-        ) from None
+    decoded = decode_answer(answer, kind, lambda page: error_for(page, None, ""))
     # Every documented body has a status or a message; a token answer may have only its token.
     has_token = isinstance(decoded, TokenAnswer) and bool(decoded.token)
     if decoded.status is None and decoded.message is None and not has_token:

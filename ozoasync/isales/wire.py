@@ -22,7 +22,7 @@ from ..errors import (
     ResponseDecodeError,
 )
 from ..results import Campaign
-from ..transport.call import Answer, Call
+from ..transport.call import Answer, Call, decode_answer
 
 API = "/rest/isales/v1/openapi"
 
@@ -155,15 +155,7 @@ def error_for(answer: Answer, code: str | None, description: str) -> APIError:
 
 def succeeded(answer: Answer, kind: type[E]) -> E:
     """The decoded envelope when it reports success; otherwise the matching exception."""
-    try:
-        decoded = msgspec.json.decode(answer.body, type=kind)
-    except msgspec.DecodeError as exc:
-        if answer.http_status >= 400:
-            # A non-envelope error page (a gateway's 401, a proxy's 404): its status says it.
-            raise error_for(answer, None, "") from None
-        raise ResponseDecodeError(
-            answer.endpoint, str(exc), answer.body, answer.http_status
-        ) from None
+    decoded = decode_answer(answer, kind, lambda page: error_for(page, None, ""))
     code = decoded.code
     if code == SUCCESS and answer.http_status < 400:
         return decoded

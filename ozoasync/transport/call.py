@@ -6,6 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+import msgspec
+
+from ..errors import OzoError, ResponseDecodeError
+
 T = TypeVar("T")
 
 
@@ -45,3 +49,17 @@ class Delivered(Generic[T]):
     value: T
     attempts: int
     answer_lost: bool = False
+
+
+def decode_answer(answer: Answer, kind: type[T], error_page: Callable[[Answer], OzoError]) -> T:
+    """The body decoded as ``kind`` (a msgspec type). A body that does not decode raises
+    ``error_page(answer)`` when the HTTP status is an error (a gateway's 401, a proxy's 404
+    page: the status says what happened), else ResponseDecodeError keeping the body."""
+    try:
+        return msgspec.json.decode(answer.body, type=kind)
+    except msgspec.DecodeError as exc:
+        if answer.http_status >= 400:
+            raise error_page(answer) from None
+        raise ResponseDecodeError(
+            answer.endpoint, str(exc), answer.body, answer.http_status
+        ) from None
