@@ -68,6 +68,9 @@ class APIError(OzoError):
     (iSales ``resultCode``), ``body`` the raw answer (truncated).
     """
 
+    #: Seconds the server asked to wait before trying again (``Retry-After``), if it said.
+    retry_after: float | None = None
+
     def __init__(
         self,
         message: str,
@@ -99,8 +102,6 @@ class RateLimitError(APIError):
     """The server said "Max limit exceeded" or HTTP 429, after every retry.
 
     ``retry_after``: the seconds the server asked for, if it said."""
-
-    retry_after: float | None = None
 
 
 class TokenBudgetExhaustedError(RateLimitError):

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from ozoasync import CloudAgentClient, InProcessCoordination, RetryPolicy, TransportError
-from ozoasync.testing import FakeCloudAgent, Fault, FaultPlan
+from ozoasync.testing import TRANSPORT_FAULTS, FakeCloudAgent, Fault, FaultPlan
 from ozoasync.testing.readings import max_in_window
 from ozoasync.transport.http import _disable_hidden_resend
 
@@ -46,7 +46,8 @@ def test_random_faults_are_repeatable_and_at_the_asked_rate() -> None:
     assert first != draw(FaultPlan(rate=0.12, seed=4))
     share = sum(f is not None for f in first) / len(first)
     assert 0.10 <= share <= 0.14
-    assert set(first) == {None, *Fault}
+    # A random plan draws from the transport faults unless given other kinds.
+    assert set(first) == {None, *TRANSPORT_FAULTS}
 
 
 def test_random_faults_keep_to_their_kinds_and_endpoints() -> None:
@@ -65,6 +66,8 @@ def test_random_faults_keep_to_their_kinds_and_endpoints() -> None:
         (Fault.DROP_AFTER, True),
         (Fault.SLOW, True),
         (Fault.TRUNCATED, True),
+        (Fault.GATEWAY_TIMEOUT, True),
+        (Fault.RATE_LIMITED, False),
     ],
 )
 def test_which_faults_happen_after_the_server_acted(fault: Fault, acts: bool) -> None:
@@ -112,6 +115,8 @@ SUCCESS = b'{"status":"Success","message":"Deleted Successfully"}'
         (Fault.SERVER_ERROR, (503, "text/html")),
         (Fault.HTML, (200, "text/html")),
         (Fault.TRUNCATED, (200, "application/json")),
+        (Fault.GATEWAY_TIMEOUT, (504, "text/html")),
+        (Fault.RATE_LIMITED, (429, "application/json")),
     ],
 )
 async def test_faults_that_answer(
@@ -121,12 +126,15 @@ async def test_faults_that_answer(
     answer: tuple[int, str],
 ) -> None:
     emulator.faults.queue(fault)
-    status, content_type, body, _ = await delete(raw, emulator, NUMBERS[0])
+    status, content_type, body, headers = await delete(raw, emulator, NUMBERS[0])
 
     assert (status, content_type) == answer
     if fault is Fault.TRUNCATED:
         assert SUCCESS.startswith(body)
         assert len(body) < len(SUCCESS)
+    elif fault is Fault.RATE_LIMITED:
+        assert b"Max limit exceeded" in body
+        assert headers["Retry-After"] == "1"
     else:
         assert body.startswith(b"<html>")
     assert (NUMBERS[0] not in emulator.campaigns[CAMPAIGN]) is fault.acts
@@ -295,3 +303,16 @@ async def test_a_plain_aiohttp_session_silently_sends_a_dropped_delete_twice(
 
     assert status == 200  # the caller never learns there were two requests
     assert len(emulator.requests) == 3
+
+
+async def test_a_fault_plan_sets_retry_after_in_seconds_or_as_a_date(
+    emulator: FakeCloudAgent, raw: aiohttp.ClientSession
+) -> None:
+    emulator.faults.retry_after = "Wed, 21 Oct 2037 07:28:00 GMT"
+    emulator.faults.queue(Fault.RATE_LIMITED)
+    emulator.faults.queue(Fault.SERVER_ERROR)
+    *_, rate_limited = await delete(raw, emulator, NUMBERS[0])
+    *_, unavailable = await delete(raw, emulator, NUMBERS[0])
+
+    assert rate_limited["Retry-After"] == "Wed, 21 Oct 2037 07:28:00 GMT"
+    assert unavailable["Retry-After"] == "Wed, 21 Oct 2037 07:28:00 GMT"

@@ -19,7 +19,7 @@ from ozoasync import (
     RateLimit,
     RetryPolicy,
 )
-from ozoasync.testing import FakeCloudAgent, Fault, FaultPlan
+from ozoasync.testing import TRANSPORT_FAULTS, FakeCloudAgent, FaultPlan
 
 CAMPAIGN = "spring"
 ENDPOINT = "deleteCampaignData"
@@ -94,4 +94,4 @@ async def test_every_number_is_deleted_through_12_percent_faults() -> None:
     assert Counter(r.outcome for r in results) == Counter({Outcome.DELETED: 300})
     assert sum(r.attempts for r in results) == len(fake.requests)
     # Every kind of fault was met along the way.
-    assert all(fake.counters[f"fault:{kind.value}"] for kind in Fault)
+    assert all(fake.counters[f"fault:{kind.value}"] for kind in TRANSPORT_FAULTS)

@@ -50,6 +50,12 @@ def api_error(cls: type[APIError], http_status: int = 200) -> APIError:
     return cls("the server said no", endpoint=ENDPOINT, http_status=http_status)
 
 
+def server_error(retry_after: float) -> ServerError:
+    error = ServerError("server error 503", endpoint=ENDPOINT, http_status=503)
+    error.retry_after = retry_after
+    return error
+
+
 def rate_limited(retry_after: float | None, cls: type[RateLimitError] = RateLimitError) -> Any:
     error = cls("Max limit exceeded", endpoint=ENDPOINT, http_status=429)
     error.retry_after = retry_after
@@ -78,6 +84,8 @@ POLICY = RetryPolicy(max_retry_after=10.0)
         pytest.param(TransportError("timed out"), False, True, id="timeout-even-for-edits"),
         pytest.param(untrusted_certificate(), True, False, id="tls-certificate-refused"),
         pytest.param(api_error(ServerError, 503), True, True, id="http-5xx"),
+        pytest.param(server_error(retry_after=10.0), True, True, id="5xx-retry-after-at-the-cap"),
+        pytest.param(server_error(retry_after=11.0), True, False, id="5xx-retry-after-past-cap"),
         pytest.param(api_error(ServerError, 500), False, True, id="http-5xx-edit"),
         pytest.param(rate_limited(None), True, True, id="max-limit-exceeded"),
         pytest.param(rate_limited(10.0), True, True, id="retry-after-at-the-cap"),
@@ -493,3 +501,62 @@ async def test_retries_and_give_ups_are_logged_without_the_key(
     assert levels.count(("INFO", "retrying")) == 2
     assert levels.count(("WARNING", "giving")) == 1
     assert emulator.api_key not in caplog.text
+
+
+# --- rejections that end the request still move the shared schedule -------------------------
+
+
+async def test_a_rejection_that_is_not_retried_still_pushes_the_schedule_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The server allows 1 per 60 s; the client would send 100 a second and does not retry.
+    async with FakeCloudAgent(rate_limits={ENDPOINT: (1, 60.0)}) as fake:
+        fake.add_campaign(CAMPAIGN, [NUMBER, "9000000001", "9000000002"])
+        coordination = InProcessCoordination()
+        async with client_for(
+            fake,
+            retry=RetryPolicy(max_attempts=1),
+            rate_limits={ENDPOINT: RateLimit(100, 1.0)},
+            coordination=coordination,
+        ) as ca:
+            await ca.campaign_data.delete(CAMPAIGN, NUMBER)
+            with (
+                caplog.at_level(logging.WARNING, logger="ozoasync"),
+                pytest.raises(RateLimitError) as caught,
+            ):
+                await ca.campaign_data.delete(CAMPAIGN, "9000000001")
+            # Every sender of the endpoint now waits for the server's Retry-After.
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await ca.campaign_data.delete(CAMPAIGN, "9000000002")
+
+    assert caught.value.attempts == 1
+    assert len(fake.requests_to(ENDPOINT)) == 2  # the third never went out
+    # Raised at once, yet a give-up all the same: logged at WARNING.
+    assert any("giving up" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_5xx_retry_after_past_the_cap_is_raised_at_once() -> None:
+    async with FakeCloudAgent() as fake:
+        fake.add_campaign(CAMPAIGN, [NUMBER])
+        fake.faults.queue(Fault.SERVER_ERROR, endpoint=ENDPOINT)
+        fake.faults.retry_after = "600"
+        async with client_for(fake) as ca:
+            with pytest.raises(ServerError) as caught:
+                await ca.campaign_data.delete(CAMPAIGN, NUMBER)
+
+    assert (caught.value.attempts, caught.value.retry_after) == (1, 600.0)
+    assert fake.campaigns[CAMPAIGN] == {NUMBER}
+
+
+async def test_a_gateway_timeout_counts_as_a_lost_answer() -> None:
+    # A 504 means the gateway gave up waiting on a backend that may have acted: a retry's
+    # "No Record Found" then reports the number deleted.
+    async with FakeCloudAgent() as fake:
+        fake.add_campaign(CAMPAIGN, [NUMBER])
+        fake.faults.queue(Fault.GATEWAY_TIMEOUT, endpoint=ENDPOINT)
+        async with client_for(fake) as ca:
+            result = await ca.campaign_data.delete(CAMPAIGN, NUMBER)
+
+    assert (result.outcome, result.attempts) == (Outcome.DELETED, 2)
+    assert fake.campaigns[CAMPAIGN] == set()

@@ -12,9 +12,10 @@ from __future__ import annotations
 from ._cloudagent import FakeCloudAgent, FakePhone
 from ._isales import FakeCampaign, FakeISales
 from ._server import RecordedRequest
-from .faults import Fault, FaultPlan
+from .faults import TRANSPORT_FAULTS, Fault, FaultPlan
 
 __all__ = [
+    "TRANSPORT_FAULTS",
     "FakeCampaign",
     "FakeCloudAgent",
     "FakeISales",

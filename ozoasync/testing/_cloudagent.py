@@ -21,7 +21,7 @@ import msgspec
 from aiohttp import web
 
 from ..row_ids import merge_spans, parse_row_id_string
-from ._server import EmulatorServer, RateLimitAnswer, json_response, retry_after_header
+from ._server import EmulatorServer, RateLimitAnswer, json_response
 from .faults import FaultPlan
 
 AuthMode = Literal["api_key", "token"]
@@ -192,13 +192,15 @@ class FakeCloudAgent(EmulatorServer):
         except msgspec.DecodeError:
             return None
 
-    def rate_limited_answer(self, retry_after: float) -> web.Response:
-        payload = {"status": "Error", "message": "Max limit exceeded"}
-        if self.rate_limit_answer == "body":
-            return json_response(payload)
+    def too_many_requests(self, retry_after: str) -> web.Response:
         response = json_response({"status": "error", "message": "Max limit exceeded"}, 429)
-        response.headers["Retry-After"] = retry_after_header(retry_after)
+        response.headers["Retry-After"] = retry_after
         return response
+
+    def rate_limited_answer(self, retry_after: float) -> web.Response:
+        if self.rate_limit_answer == "body":
+            return json_response({"status": "Error", "message": "Max limit exceeded"})
+        return super().rate_limited_answer(retry_after)
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -36,7 +36,7 @@ import msgspec
 from aiohttp import web
 
 from ..isales import signing, wire
-from ._server import EmulatorServer, json_response, retry_after_header
+from ._server import EmulatorServer, json_response
 from .faults import FaultPlan
 
 KEEP_ONE_DESCRIPTION = "Parameter error. At least one calling number must be reserved for a task."
@@ -240,9 +240,9 @@ class FakeISales(EmulatorServer):
             return wire.GET_CAMPAIGN
         return segments[-1]
 
-    def rate_limited_answer(self, retry_after: float) -> web.Response:
+    def too_many_requests(self, retry_after: str) -> web.Response:
         response = json_response({"resultDesc": "Too many requests"}, 429)
-        response.headers["Retry-After"] = retry_after_header(retry_after)
+        response.headers["Retry-After"] = retry_after
         return response
 
     def signature_problem(self, request: web.Request, body: bytes) -> str | None:

@@ -27,6 +27,10 @@ _GATEWAY_PAGE = (
     "<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
     "<center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
 )
+_GATEWAY_TIMEOUT_PAGE = (
+    "<html><head><title>504 Gateway Time-out</title></head><body>"
+    "<center><h1>504 Gateway Time-out</h1></center></body></html>"
+)
 _PROXY_PAGE = "<html><body><h1>Please wait while we check your browser...</h1></body></html>"
 
 
@@ -96,8 +100,13 @@ class EmulatorServer:
         """The endpoint name a request is counted under (the last path segment by default)."""
         return request.path.rstrip("/").rsplit("/", 1)[-1]
 
-    def rate_limited_answer(self, retry_after: float) -> web.Response:
+    def too_many_requests(self, retry_after: str) -> web.Response:
+        """The vendor's HTTP 429, with ``retry_after`` as its ``Retry-After`` header."""
         raise NotImplementedError
+
+    def rate_limited_answer(self, retry_after: float) -> web.Response:
+        """The answer to an arrival over the strict limit, ``retry_after`` s from a free slot."""
+        return self.too_many_requests(retry_after_header(retry_after))
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -177,7 +186,12 @@ class EmulatorServer:
             return await handler(request)
         self.counters[f"fault:{fault.value}"] += 1
         if fault is Fault.SERVER_ERROR:
-            return web.Response(status=503, text=_GATEWAY_PAGE, content_type="text/html")
+            page = web.Response(status=503, text=_GATEWAY_PAGE, content_type="text/html")
+            if self.faults.retry_after is not None:
+                page.headers["Retry-After"] = self.faults.retry_after
+            return page
+        if fault is Fault.RATE_LIMITED:
+            return self.too_many_requests(self.faults.retry_after or "1")
         if fault is Fault.HTML:
             return web.Response(status=200, text=_PROXY_PAGE, content_type="text/html")
         if fault is Fault.DROP_BEFORE:
@@ -188,6 +202,8 @@ class EmulatorServer:
         if fault is Fault.SLOW:
             await asyncio.sleep(self.faults.slow_delay)
             return response
+        if fault is Fault.GATEWAY_TIMEOUT:
+            return web.Response(status=504, text=_GATEWAY_TIMEOUT_PAGE, content_type="text/html")
         assert fault is Fault.TRUNCATED
         assert isinstance(response, web.Response)
         full = response.body if isinstance(response.body, bytes) else b"{}"

@@ -17,11 +17,25 @@ class Fault(enum.StrEnum):
     SLOW = "slow"  # acted, answered after the slow delay (past a client's timeout)
     HTML = "html"  # HTTP 200 with an HTML page from a proxy; not acted on
     TRUNCATED = "truncated"  # acted, answered with a cut-off JSON body
+    GATEWAY_TIMEOUT = "gateway_timeout"  # acted, but the gateway answered 504 first
+    RATE_LIMITED = "rate_limited"  # HTTP 429 with FaultPlan.retry_after; not acted on
 
     @property
     def acts(self) -> bool:
         """Whether the server carries the request out before the fault shows."""
-        return self in (Fault.DROP_AFTER, Fault.SLOW, Fault.TRUNCATED)
+        return self in (Fault.DROP_AFTER, Fault.SLOW, Fault.TRUNCATED, Fault.GATEWAY_TIMEOUT)
+
+
+#: What a random plan draws from unless told otherwise: the faults of the way between client
+#: and server (RATE_LIMITED and GATEWAY_TIMEOUT are queued or chosen explicitly).
+TRANSPORT_FAULTS = (
+    Fault.SERVER_ERROR,
+    Fault.DROP_BEFORE,
+    Fault.DROP_AFTER,
+    Fault.SLOW,
+    Fault.HTML,
+    Fault.TRUNCATED,
+)
 
 
 @dataclass
@@ -30,11 +44,14 @@ class FaultPlan:
 
     ``rate``: the share of requests (of ``endpoints``, or all) that get a random fault from
     ``kinds``, drawn from a seeded generator so a run can be repeated. ``queue()`` schedules
-    exact faults for the next matching requests, ahead of the random ones.
+    exact faults for the next matching requests, ahead of the random ones. ``retry_after``:
+    the ``Retry-After`` header of SERVER_ERROR pages and RATE_LIMITED answers, in seconds or
+    as an HTTP date (RATE_LIMITED says "1" without it).
     """
 
     rate: float = 0.0
-    kinds: tuple[Fault, ...] = tuple(Fault)
+    kinds: tuple[Fault, ...] = TRANSPORT_FAULTS
+    retry_after: str | None = None
     endpoints: frozenset[str] | None = None
     seed: int = 0
     slow_delay: float = 2.0

@@ -65,6 +65,10 @@ def _disable_hidden_resend(session: aiohttp.ClientSession) -> None:
         session._retry_connection = False
 
 
+# Failures that another attempt might have cured: raising one is a give-up, logged as such.
+_TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseDecodeError)
+
+
 class _FailedBeforeSending(Exception):
     """Carries an error raised before the attempt's request went out (credentials could not
     be prepared, the coordination store failed) past the retry predicate: it is final (a
@@ -114,13 +118,19 @@ def _cut_off_json(answer: Answer) -> bool:
 def _http_error(answer: Answer) -> APIError | None:
     """The vendor-independent reading of an HTTP status: 5xx, 429, and redirects."""
     status = answer.http_status
+    error: APIError
     if status >= 500:
-        return ServerError(
+        error = ServerError(
             f"server error {status}",
             endpoint=answer.endpoint,
             http_status=status,
             body=answer.body,
         )
+        error.retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+        # A gateway that timed out on (504) or lost (502) the backend, or a backend that
+        # failed mid-way (500), may have acted; a 503 means the request was not taken.
+        error.answer_lost = status in (500, 502, 504)
+        return error
     if status == 429:
         error = RateLimitError(
             _vendor_message(answer.body) or "Too Many Requests",
@@ -228,16 +238,12 @@ class Transport:
 
         async def before_sleep(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
-            delay = state.upcoming_sleep
-            if isinstance(error, RateLimitError) and limit is not None:
-                # Everyone sharing the schedule backs off, not only this coroutine.
-                await self._coordination.push_back(key, limit, delay)
             log.info(
                 "retrying %s %s after attempt %d in %.2fs: %s",
                 call.method,
                 call.endpoint,
                 state.attempt_number,
-                delay,
+                state.upcoming_sleep,
                 describe(error) if error else "",
             )
 
@@ -257,12 +263,19 @@ class Transport:
                         answer_lost = answer_lost or error.answer_lost
                         error.answer_lost = answer_lost
                         error.attempts = attempt_number
+                        if isinstance(error, RateLimitError) and limit is not None:
+                            # Everyone sharing the schedule backs off, whether or not this
+                            # request will be retried.
+                            delay = error.retry_after
+                            if delay is None:
+                                delay = policy.retry_delay(error, attempt_number)
+                            await self._coordination.push_back(key, limit, delay)
                         raise
                     return Delivered(value, attempt_number, answer_lost)
         except _FailedBeforeSending as failed:
             raise failed.error from None
         except OzoError as error:
-            if policy.should_retry(error, repeatable=call.repeatable):
+            if isinstance(error, _TRANSIENT):
                 log.warning(
                     "giving up on %s %s after %d attempt(s): %s",
                     call.method,

@@ -66,12 +66,11 @@ class RetryPolicy:
         safe to send again even if the server may have acted on it."""
         if isinstance(error, TokenBudgetExhaustedError):
             return False
-        if isinstance(error, RateLimitError):
+        if isinstance(error, RateLimitError | ServerError):
+            # A Retry-After longer than we are willing to wait is raised at once.
             return error.retry_after is None or error.retry_after <= self.max_retry_after
         if isinstance(error, TransportError):
             return error.retryable
-        if isinstance(error, ServerError):
-            return True
         if isinstance(error, ResponseDecodeError):
             return repeatable
         return False
