@@ -8,7 +8,13 @@ from collections.abc import Mapping
 
 from ..errors import AuthenticationError
 from ..transport.call import Call
-from ..transport.coordination import Coordination, SharedToken, TokenBudget, TokenGenerator
+from ..transport.coordination import (
+    BudgetCharge,
+    Coordination,
+    SharedToken,
+    TokenBudget,
+    TokenGenerator,
+)
 
 
 class ApiKeyAuth:
@@ -25,6 +31,27 @@ class ApiKeyAuth:
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
         return {"apiKey": self._api_key}
+
+    def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
+        return False
+
+
+class BudgetedAuth:
+    """The credentials of a token request: the ``apiKey`` header, and one charge against the
+    token budget before every attempt, since each one may make the vendor issue a token."""
+
+    def __init__(self, api_key_auth: ApiKeyAuth, charge: BudgetCharge) -> None:
+        self._api_key_auth = api_key_auth
+        self._charge = charge
+
+    def __repr__(self) -> str:
+        return "BudgetedAuth(api_key=<redacted>)"
+
+    async def prepare(self) -> None:
+        await self._charge()
+
+    def headers(self, call: Call, url: str) -> Mapping[str, str]:
+        return self._api_key_auth.headers(call, url)
 
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         return False

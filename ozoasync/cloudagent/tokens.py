@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from ..errors import RateLimitError, TokenBudgetExhaustedError
 from ..results import Token
-from ..transport.coordination import TokenBudget
+from ..transport.coordination import BudgetCharge, TokenBudget
 from . import wire
 from ._context import Context
+from .auth import BudgetedAuth
 
 
 class Tokens:
@@ -18,13 +20,20 @@ class Tokens:
         self._context = context
         self._budget = budget
 
-    async def fetch(self) -> tuple[str, float]:
-        """Generate a token at the vendor: its value and expiry (epoch seconds)."""
+    async def fetch(self, charge: BudgetCharge) -> tuple[str, float]:
+        """Generate a token at the vendor: its value and expiry (epoch seconds). ``charge``
+        counts every attempt against the token budget before it is sent."""
         context = self._context
         call = wire.generate_token(context.username)
-        sent = await context.transport.send(
-            call, wire.interpret_token, authenticator=context.api_key_auth
-        )
+        authenticator = BudgetedAuth(context.api_key_auth, charge)
+        try:
+            sent = await context.transport.send(
+                call, wire.interpret_token, authenticator=authenticator
+            )
+        except TokenBudgetExhaustedError:
+            raise
+        except RateLimitError as error:  # an HTTP 429, after the retries it allowed
+            raise wire.token_refused(error) from None
         value = sent.value.token
         assert value is not None, "interpret_token only returns answers with a token"
         return value, wire.jwt_expiry(value, received=time.time())
@@ -37,10 +46,10 @@ class Tokens:
         Raises TokenBudgetExhaustedError rather than exceed the budget."""
         generated = False
 
-        async def generate_once() -> tuple[str, float]:
+        async def generate_once(charge: BudgetCharge) -> tuple[str, float]:
             nonlocal generated
             generated = True
-            return await self.fetch()
+            return await self.fetch(charge)
 
         coordination, key = self._context.coordination, self._context.token_key
         shared = await coordination.token(key, None, generate_once, self._budget)

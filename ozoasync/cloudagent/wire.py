@@ -23,6 +23,7 @@ from ..errors import (
     NotFoundError,
     RateLimitError,
     ResponseDecodeError,
+    TokenBudgetExhaustedError,
 )
 from ..transport.call import Answer, Call, decode_answer
 
@@ -248,11 +249,27 @@ def interpret_token(answer: Answer) -> TokenAnswer:
     if decoded.token and answer.http_status < 400:
         return decoded
     # The error body of this endpoint never carries a token, but never risk echoing one.
-    raise error_for(
+    error = error_for(
         Answer(answer.endpoint, answer.http_status, answer.headers, b""),
         decoded.status,
         message_text(decoded.message),
     )
+    raise token_refused(error) if isinstance(error, RateLimitError) else error
+
+
+def token_refused(error: RateLimitError) -> TokenBudgetExhaustedError:
+    """The vendor's own "Max limit exceeded" on generateToken: its token budget is spent, and
+    asking again only spends more of it. Final, and it stops bulk calls."""
+    refused = TokenBudgetExhaustedError(
+        f"the server refused to issue a token ({error.message}): the account's token "
+        "budget is spent",
+        endpoint=error.endpoint,
+        http_status=error.http_status,
+        status=error.status,
+        body=error.body,
+    )
+    refused.retry_after = error.retry_after
+    return refused
 
 
 def jwt_expiry(token: str, received: float, default_lifetime: float = 3600.0) -> float:

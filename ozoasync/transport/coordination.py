@@ -48,8 +48,14 @@ def refresh_time(received: float, expires_at: float) -> float:
     return received + (expires_at - received) * 11 / 12
 
 
-TokenGenerator = Callable[[], Awaitable[tuple[str, float]]]
-"""Generates a token: returns its value and its expiry (epoch seconds)."""
+BudgetCharge = Callable[[], Awaitable[None]]
+"""Counts one token request against the generation budget, or raises
+TokenBudgetExhaustedError. Called before *every* request that may make the vendor issue a
+token (retries included): each one spends the vendor's budget, answered or not."""
+
+TokenGenerator = Callable[[BudgetCharge], Awaitable[tuple[str, float]]]
+"""Generates a token, charging the budget before each request it sends: returns the token's
+value and its expiry (epoch seconds)."""
 
 
 class Coordination(Protocol):
@@ -67,7 +73,8 @@ class Coordination(Protocol):
         self, key: str, stale: str | None, generate: TokenGenerator, budget: TokenBudget
     ) -> SharedToken:
         """The shared token of ``key``; generated once (single-flight) when there is none, it
-        is due for refresh, or it equals ``stale`` (the server rejected it)."""
+        is due for refresh, or it equals ``stale`` (the server rejected it). ``generate`` is
+        handed the charge that keeps every request it sends within ``budget``."""
         ...
 
     async def aclose(self) -> None:
@@ -81,6 +88,7 @@ class _LoopState:
     tokens: dict[str, SharedToken] = field(default_factory=dict)
     token_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     generations: dict[str, list[float]] = field(default_factory=dict)
+    refused_until: dict[str, float] = field(default_factory=dict)
 
 
 class InProcessCoordination:
@@ -120,15 +128,25 @@ class InProcessCoordination:
             if token_usable(current, stale):
                 assert current is not None
                 return current
-            now = time.time()
-            recent = [t for t in state.generations.get(key, []) if t > now - budget.period]
-            if len(recent) >= budget.max_generations:
-                # The generation that must age out before another fits the budget.
-                oldest = recent[-budget.max_generations]
-                raise budget_error(retry_after=oldest + budget.period - now)
-            value, expires_at = await generate()
-            state.generations[key] = [*recent, now]
-            token = SharedToken(value, refresh_time(now, expires_at), expires_at)
+
+            async def charge() -> None:
+                now = time.time()
+                if state.refused_until.get(key, 0.0) > now:
+                    raise budget_error(retry_after=state.refused_until[key] - now)
+                recent = [t for t in state.generations.get(key, []) if t > now - budget.period]
+                if len(recent) >= budget.max_generations:
+                    # The request that must age out before another fits the budget.
+                    oldest = recent[-budget.max_generations]
+                    raise budget_error(retry_after=oldest + budget.period - now)
+                state.generations[key] = [*recent, now]
+
+            try:
+                value, expires_at = await generate(charge)
+            except TokenBudgetExhaustedError as error:
+                # Every caller queued behind this one fails fast instead of asking again.
+                state.refused_until[key] = time.time() + refusal_period(error, budget)
+                raise
+            token = SharedToken(value, refresh_time(time.time(), expires_at), expires_at)
             state.tokens[key] = token
             return token
 
@@ -143,6 +161,12 @@ PROCESS_COORDINATION = InProcessCoordination()
 def token_usable(token: SharedToken | None, stale: str | None) -> bool:
     """The token exists, is not the one the server rejected, and is not due for refresh."""
     return token is not None and token.value != stale and token.fresh(time.time())
+
+
+def refusal_period(error: TokenBudgetExhaustedError, budget: TokenBudget) -> float:
+    """How long a spent budget stays spent: as long as the server said, or one whole budget
+    period when it did not say (the vendor's own refusal comes without a Retry-After)."""
+    return error.retry_after if error.retry_after is not None else budget.period
 
 
 def budget_error(retry_after: float) -> TokenBudgetExhaustedError:

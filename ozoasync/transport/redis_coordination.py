@@ -39,13 +39,14 @@ from collections.abc import AsyncIterator, Awaitable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import CoordinationError
+from ..errors import CoordinationError, TokenBudgetExhaustedError
 from .coordination import (
     SharedToken,
     TokenBudget,
     TokenGenerator,
     budget_error,
     refresh_time,
+    refusal_period,
     token_usable,
 )
 from .ratelimit import RateLimit
@@ -192,32 +193,40 @@ return 0
 """
 )
 
-# KEYS: generations. ARGV: max generations, period (us).
-# Returns {now (us), microseconds until a generation is allowed (0: allowed now)}.
-_BUDGET_LUA = (
+# KEYS: generations, refused. ARGV: max generations, period (us), id. Counts one token
+# request against the budget: 0 when it fits (and is recorded), else microseconds until one
+# would (also while a refusal of the server is remembered).
+_CHARGE_GENERATION_LUA = (
     _COMMON_LUA
     + """
+local refused = redis.call('PTTL', KEYS[2])
+if refused > 0 then return refused * 1000 end
 local now = now_us()
 local allowed, period = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now - period))
 local count = redis.call('ZCARD', KEYS[1])
-if count < allowed then return {now, 0} end
+if count < allowed then
+  redis.call('ZADD', KEYS[1], int(now), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], int(math.ceil(period / 1000)))
+  return 0
+end
 local oldest = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
-return {now, math.max(tonumber(oldest[2]) + period - now, 1)}
+return math.max(tonumber(oldest[2]) + period - now, 1)
 """
 )
 
-# KEYS: token, generations. ARGV: value, refresh_at, expires_at (epoch s), period (us), id.
+# KEYS: token, lock. ARGV: value, refresh_at, expires_at (epoch s), lock owner. Stores the
+# token only while the caller still holds the lock: 1 when stored, 0 when the lock was lost
+# (another process may be generating; it will store its own).
 _STORE_TOKEN_LUA = (
     _COMMON_LUA
     + """
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 local now = now_us()
 redis.call('HSET', KEYS[1], 'value', ARGV[1], 'refresh_at', ARGV[2], 'expires_at', ARGV[3])
 local token_ms = math.ceil(tonumber(ARGV[3]) * 1000 - now / 1000)
 redis.call('PEXPIRE', KEYS[1], int(math.max(token_ms, 1000)))
-redis.call('ZADD', KEYS[2], int(now), ARGV[5])
-redis.call('PEXPIRE', KEYS[2], int(math.ceil(tonumber(ARGV[4]) / 1000)))
-return 0
+return 1
 """
 )
 
@@ -262,6 +271,7 @@ class TokenKeys:
     token: str
     lock: str
     generations: str
+    refused: str
 
 
 def schedule_keys(prefix: str, key: str) -> ScheduleKeys:
@@ -271,7 +281,7 @@ def schedule_keys(prefix: str, key: str) -> ScheduleKeys:
 
 def token_keys(prefix: str, key: str) -> TokenKeys:
     base = f"{prefix}:token:{{{key}}}"
-    return TokenKeys(base, f"{base}:lock", f"{base}:generations")
+    return TokenKeys(base, f"{base}:lock", f"{base}:generations", f"{base}:refused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +333,7 @@ class RedisCoordination:
         self._reserve = redis.register_script(_RESERVE_LUA)
         self._confirm = redis.register_script(_CONFIRM_LUA)
         self._push_back = redis.register_script(_PUSH_BACK_LUA)
-        self._budget = redis.register_script(_BUDGET_LUA)
+        self._charge_generation = redis.register_script(_CHARGE_GENERATION_LUA)
         self._store_token = redis.register_script(_STORE_TOKEN_LUA)
         self._renew_lock = redis.register_script(_RENEW_LOCK_LUA)
         self._release_lock = redis.register_script(_RELEASE_LOCK_LUA)
@@ -448,7 +458,7 @@ class RedisCoordination:
             )
             if locked:
                 async with self._holding_lock(keys.lock, owner):
-                    return await self._generate_locked(keys, stale, generate, budget)
+                    return await self._generate_locked(keys, owner, stale, generate, budget)
             # Another process is generating: its token will be stored shortly.
             await asyncio.sleep(TOKEN_POLL_INTERVAL)
 
@@ -462,35 +472,47 @@ class RedisCoordination:
         return SharedToken(_text(value), float(_text(refresh_at)), float(_text(expires_at)))
 
     async def _generate_locked(
-        self, keys: TokenKeys, stale: str | None, generate: TokenGenerator, budget: TokenBudget
+        self,
+        keys: TokenKeys,
+        owner: str,
+        stale: str | None,
+        generate: TokenGenerator,
+        budget: TokenBudget,
     ) -> SharedToken:
         # Whoever held the lock before may have stored a new token already.
         current = await self._read_token(keys)
         if token_usable(current, stale):
             assert current is not None
             return current
-        now, retry_after = await self._script(
-            "checking the token budget",
-            self._budget,
-            [keys.generations],
-            [budget.max_generations, _microseconds(budget.period)],
-        )
-        if int(retry_after) > 0:
-            raise budget_error(retry_after=int(retry_after) / 1_000_000)
-        value, expires_at = await generate()
-        token = SharedToken(value, refresh_time(int(now) / 1_000_000, expires_at), expires_at)
-        await self._script(
+
+        async def charge() -> None:
+            retry_after = await self._script(
+                "charging the token budget",
+                self._charge_generation,
+                [keys.generations, keys.refused],
+                [budget.max_generations, _microseconds(budget.period), uuid.uuid4().hex],
+            )
+            if int(retry_after) > 0:
+                raise budget_error(retry_after=int(retry_after) / 1_000_000)
+
+        try:
+            value, expires_at = await generate(charge)
+        except TokenBudgetExhaustedError as error:
+            # Every process asking next fails fast instead of asking the server again.
+            period_ms = max(1, round(refusal_period(error, budget) * 1000))
+            await self._call(
+                "remembering the refusal", self._redis.set(keys.refused, "1", px=period_ms)
+            )
+            raise
+        token = SharedToken(value, refresh_time(time.time(), expires_at), expires_at)
+        stored = await self._script(
             "storing the new token",
             self._store_token,
-            [keys.token, keys.generations],
-            [
-                value,
-                repr(token.refresh_at),
-                repr(expires_at),
-                _microseconds(budget.period),
-                uuid.uuid4().hex,
-            ],
+            [keys.token, keys.lock],
+            [value, repr(token.refresh_at), repr(expires_at), owner],
         )
+        if not stored:
+            log.info("token lock lost while generating; the new token was not shared")
         return token
 
     @contextlib.asynccontextmanager
@@ -503,9 +525,10 @@ class RedisCoordination:
             while True:
                 await asyncio.sleep(LOCK_TTL / 3)
                 try:
-                    await self._renew_lock(keys=[lock], args=[owner, ttl_ms])
+                    if not await self._renew_lock(keys=[lock], args=[owner, ttl_ms]):
+                        return  # no longer ours: the store will not share our token
                 except self._errors:
-                    return  # the lock expires on its own; the generation goes on
+                    continue  # a passing fault: the lock still has two thirds of its life
 
         renewal = asyncio.ensure_future(renew())
         try:

@@ -19,7 +19,7 @@ from ozoasync import (
     TokenBudget,
     TokenBudgetExhaustedError,
 )
-from ozoasync.testing import FakeCloudAgent
+from ozoasync.testing import FakeCloudAgent, Fault
 
 
 def numbers(count: int) -> list[str]:
@@ -245,3 +245,43 @@ async def test_the_emulator_answers_a_garbled_token_as_invalid(token: str) -> No
     ):
         answer = (response.status, await response.json())
     assert answer == (200, {"status": "false", "message": "Invalid Token", "data": None})
+
+
+# --- the budget counts every token request, answered or not ---------------------------------
+
+
+async def test_token_requests_whose_answers_were_lost_spend_the_budget(make_client: Any) -> None:
+    # Each cut-off answer came from a server that issued a token: three requests, three
+    # tokens issued, three spent of the budget of three, however many arrived whole.
+    async with FakeCloudAgent(auth_mode="token") as fake:
+        fake.faults.queue(Fault.TRUNCATED, 2, endpoint="generateToken")
+        ca = make_client(fake.url, auth="token", token_budget=TokenBudget(3, 3600.0))
+        token = await ca.tokens.generate()
+        with pytest.raises(TokenBudgetExhaustedError):
+            await ca.tokens.generate(force=True)
+
+    assert fake.tokens_generated == 3
+    assert len(fake.requests_to("generateToken")) == 3  # the refused one was never sent
+    assert claims(token.value)["sub"] == fake.username
+
+
+@pytest.mark.parametrize("answer", ["body", "429"])
+async def test_a_vendor_refusing_a_token_is_final_and_stops_bulk_calls(
+    make_client: Any, answer: Any
+) -> None:
+    # The vendor allows one token an hour here: a refresh gets "Max limit exceeded".
+    async with FakeCloudAgent(
+        auth_mode="token", rate_limits={"generateToken": (1, 3600.0)}, rate_limit_answer=answer
+    ) as fake:
+        fake.add_campaign("spring", numbers(30))
+        ca = make_client(fake.url, auth="token")
+        await ca.tokens.generate()
+        fake.issue_token()  # another process's token: ours is now invalid
+        with pytest.raises(TokenBudgetExhaustedError) as caught:
+            async for _ in ca.campaign_data.delete_many("spring", numbers(30), concurrency=4):
+                pass
+
+    assert "budget" in str(caught.value)
+    # One refused generation, asked once (not retried), and the run stopped at once.
+    assert len(fake.requests_to("generateToken")) == 2
+    assert len(fake.requests_to("deleteCampaignData")) <= 4

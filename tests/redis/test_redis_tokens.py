@@ -11,6 +11,7 @@ import redis.asyncio
 from redis_helpers import NewCoordination
 
 from ozoasync import TokenBudget, TokenBudgetExhaustedError
+from ozoasync.transport.coordination import BudgetCharge
 from ozoasync.transport.redis_coordination import token_keys
 
 pytestmark = pytest.mark.redis
@@ -20,15 +21,19 @@ BUDGET = TokenBudget()
 
 
 class Generator:
-    """A token generator that counts its calls; ``lifetime`` is the token's life."""
+    """A token generator that counts its calls; ``lifetime`` is the token's life, ``requests``
+    how many requests (each charged to the budget) one generation sends."""
 
-    def __init__(self, lifetime: float = 3600.0, delay: float = 0.0) -> None:
+    def __init__(self, lifetime: float = 3600.0, delay: float = 0.0, requests: int = 1) -> None:
         self.lifetime = lifetime
         self.delay = delay
+        self.requests = requests
         self.calls = 0
         self.failures: list[BaseException] = []
 
-    async def __call__(self) -> tuple[str, float]:
+    async def __call__(self, charge: BudgetCharge) -> tuple[str, float]:
+        for _ in range(self.requests):
+            await charge()
         self.calls += 1
         await asyncio.sleep(self.delay)
         if self.failures:
@@ -127,6 +132,24 @@ async def test_the_generation_budget_is_shared(new_coordination: NewCoordination
     assert 3500 < raised.value.retry_after <= 3600
     # The token in use is still served: only a new generation is refused.
     assert (await second.token(KEY, None, generate, budget)).value == "token-2"
+
+
+async def test_every_request_of_a_generation_is_charged_to_the_budget(
+    new_coordination: NewCoordination,
+) -> None:
+    # A generation whose first answer was lost sends again: the vendor may have issued a
+    # token for each request, so each one spends the budget.
+    budget = TokenBudget(max_generations=5, period=3600.0)
+    first, second = new_coordination(), new_coordination()
+    token = await first.token(KEY, None, Generator(requests=3), budget)  # 3 of 5 spent
+
+    refused = Generator(requests=3)
+    with pytest.raises(TokenBudgetExhaustedError):
+        await second.token(KEY, token.value, refused, budget)  # 4, 5, then refused
+    assert refused.calls == 0
+    # The refused generation's two requests were spent too: not even a one-request one fits.
+    with pytest.raises(TokenBudgetExhaustedError):
+        await first.token(KEY, token.value, Generator(), budget)
 
 
 async def test_the_token_keys_expire_and_hold_no_secret_in_their_names(
