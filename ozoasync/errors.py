@@ -21,7 +21,8 @@ class OzoError(Exception):
 
     #: How many attempts were made before this error was raised (0: nothing was sent).
     attempts: int = 0
-    #: An attempt's answer was lost (timeout, dropped connection): the server may have acted.
+    #: An attempt's answer was lost (timeout, dropped connection, cut-off JSON, HTTP
+    #: 500/502/504): the server may have acted on the request.
     answer_lost: bool = False
     #: For a bulk call stopped by this error: the result of what was done before it.
     partial: object = None

@@ -65,14 +65,15 @@ class CampaignData:
         Any other failure raises.
 
         Lost answers: when an attempt's answer was lost (a timeout, a dropped connection, a
-        JSON answer cut off on the way), the server may have deleted the number before the
-        answer went missing. If a later attempt then answers "No Record Found", the result is
-        DELETED (its message says why, ``attempts`` shows the retry): the number is gone
-        either way, and the lost attempt most likely removed it. A dropped connection looks
-        the same whether the server had acted or not, so a number that was never there can
-        be reported DELETED this way. A refused connection, an HTTP 5xx page or a foreign
-        HTML page is not a lost answer (the server did not act on the request): "No Record
-        Found" after one of those is NOT_FOUND.
+        JSON answer cut off on the way, an HTTP 500, 502 or 504 from a backend that may have
+        acted), the server may have deleted the number before the answer went missing. If a
+        later attempt then answers "No Record Found", the result is DELETED (its message
+        says why, ``attempts`` shows the retry): the number is gone either way, and the lost
+        attempt most likely removed it. A dropped connection looks the same whether the
+        server had acted or not, so a number that was never there can be reported DELETED
+        this way. A refused connection, an HTTP 503 page or a foreign HTML page is not a lost
+        answer (the server did not act on the request): "No Record Found" after one of those
+        is NOT_FOUND.
         """
         campaign = validation.non_empty_text(campaign, "campaign")
         phone_number = validation.phone_number(phone_number)

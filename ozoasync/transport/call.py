@@ -44,7 +44,8 @@ Interpreter = Callable[[Answer], T]
 @dataclass(frozen=True, slots=True)
 class Delivered(Generic[T]):
     """A value and how it was obtained. ``answer_lost``: an earlier attempt's answer was lost
-    (timeout, dropped connection), so the server may have acted on it."""
+    (timeout, dropped connection, cut-off JSON, HTTP 500/502/504), so the server may have
+    acted on it."""
 
     value: T
     attempts: int

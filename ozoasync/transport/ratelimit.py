@@ -96,7 +96,9 @@ class Schedule:
     Pure arithmetic over the times it is given, so its guarantees can be checked against
     any sequence of send times. Logs keep the ``max_requests`` latest entries of the
     largest limit seen: clients that configure different limits for one key share one
-    schedule, and each send obeys its own limit against every send of the key.
+    schedule, and each send obeys its own limit against the sends still in the logs. (A
+    client that first appears with a larger limit than any before cannot count sends the
+    logs no longer hold: give every client of an account the same limits.)
     """
 
     planned: deque[float] = field(default_factory=deque)
