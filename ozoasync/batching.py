@@ -12,13 +12,17 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
     Collection,
     Iterable,
 )
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-from .errors import RequestValidationError
+from .errors import OzoError, RequestValidationError
+
+T = TypeVar("T")
 
 Numbers = Iterable[str] | AsyncIterable[str]
 Check = Callable[[object, str], str]
@@ -86,3 +90,43 @@ async def batches(
         raise RequestValidationError(field_name, "must not be empty")
     if batch.items or batch.rejected:
         yield batch
+
+
+@dataclass(slots=True)
+class ChunkOutcome(Generic[T]):
+    """What became of one batch: the server's answer (``value``), the error that failed it,
+    or neither when every item it read was rejected before sending."""
+
+    batch: Batch
+    value: T | None = None
+    error: OzoError | None = None
+
+    @property
+    def sent(self) -> bool:
+        return bool(self.batch.items)
+
+
+async def send_in_chunks(
+    source: Numbers,
+    *,
+    size: int,
+    check: Check,
+    send: Callable[[list[str]], Awaitable[T]],
+    dooms: Callable[[OzoError], bool],
+) -> AsyncIterator[ChunkOutcome[T]]:
+    """``source`` in checked, de-duplicated chunks of at most ``size``, each sent with
+    ``send``; one outcome per chunk. A failed chunk does not stop the others, unless
+    ``dooms(error)`` says every later one would fail too: then its outcome is yielded and the
+    error raised (the caller attaches what it has merged so far as ``error.partial``)."""
+    async for batch in batches(source, size=size, check=check, field_name="numbers"):
+        if not batch.items:
+            yield ChunkOutcome(batch)
+            continue
+        try:
+            value = await send(batch.items)
+        except OzoError as error:
+            yield ChunkOutcome(batch, error=error)
+            if dooms(error):
+                raise
+            continue
+        yield ChunkOutcome(batch, value=value)

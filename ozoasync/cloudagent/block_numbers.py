@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import validation
-from ..batching import Numbers, batches
+from ..batching import Numbers, send_in_chunks
 from ..errors import APIError, OzoError, dooms_later_requests
 from ..progress import ProgressCallback, ProgressTracker
 from ..results import BlockNumberDeletion, FailedNumber, Outcome
@@ -37,8 +37,8 @@ def dooms_every_chunk(error: OzoError) -> bool:
     ("Invalid group id", "Parameters are mandatory") would repeat for each one."""
     if dooms_later_requests(error):
         return True
-    return isinstance(error, APIError) and wire.message_text(error.message).lower().startswith(
-        ("invalid group id", "parameters are mandatory")
+    return isinstance(error, APIError) and wire.said(
+        error, "Invalid group id", "Parameters are mandatory"
     )
 
 
@@ -86,43 +86,49 @@ class BlockNumbers:
         deleted: list[str] = []
         failed: list[FailedNumber] = []
         deleted_count = requests = 0
-        async for batch in batches(
-            numbers, size=CHUNK_SIZE, check=validation.phone_number, field_name="numbers"
-        ):
-            failed.extend(
-                FailedNumber(number=number, reason=error.problem, error=error)
-                for number, error in batch.rejected
+
+        def merged() -> BlockNumberDeletion:
+            return BlockNumberDeletion(
+                deleted=tuple(deleted),
+                failed=tuple(failed),
+                deleted_count=deleted_count,
+                requests=requests,
             )
-            progress.record(Outcome.FAILED, len(batch.rejected))
-            if not batch.items:
-                continue
-            requests += 1
-            try:
-                output = await self._send(group_id, batch.items)
-            except OzoError as error:
-                failed.extend(
-                    FailedNumber(number=number, reason=str(error), error=error)
-                    for number in batch.items
-                )
-                progress.record(Outcome.FAILED, len(batch.items))
-                if dooms_every_chunk(error):
-                    error.partial = BlockNumberDeletion(
-                        deleted=tuple(deleted),
-                        failed=tuple(failed),
-                        deleted_count=deleted_count,
-                        requests=requests,
-                    )
-                    raise
-                continue
-            deleted.extend(output.success)
-            deleted_count += output.deleted
-            rejected = failed_entries(output.error)
-            failed.extend(rejected)
-            progress.record(Outcome.DELETED, len(output.success))
-            progress.record(Outcome.FAILED, len(rejected))
-        return BlockNumberDeletion(
-            deleted=tuple(deleted),
-            failed=tuple(failed),
-            deleted_count=deleted_count,
-            requests=requests,
+
+        chunks = send_in_chunks(
+            numbers,
+            size=CHUNK_SIZE,
+            check=validation.phone_number,
+            send=lambda chunk: self._send(group_id, chunk),
+            dooms=dooms_every_chunk,
         )
+        try:
+            async for chunk in chunks:
+                failed.extend(
+                    FailedNumber(number=number, reason=error.problem, error=error)
+                    for number, error in chunk.batch.rejected
+                )
+                progress.record(Outcome.FAILED, len(chunk.batch.rejected))
+                if not chunk.sent:
+                    continue
+                requests += 1
+                if chunk.error is not None:
+                    failed.extend(
+                        FailedNumber(number=number, reason=str(chunk.error), error=chunk.error)
+                        for number in chunk.batch.items
+                    )
+                    progress.record(Outcome.FAILED, len(chunk.batch.items))
+                    continue
+                assert chunk.value is not None, "a sent chunk has an answer or an error"
+                output = chunk.value
+                deleted.extend(output.success)
+                deleted_count += output.deleted
+                rejected = failed_entries(output.error)
+                failed.extend(rejected)
+                progress.record(Outcome.DELETED, len(output.success))
+                progress.record(Outcome.FAILED, len(rejected))
+        except OzoError as error:
+            if dooms_every_chunk(error):
+                error.partial = merged()
+            raise
+        return merged()

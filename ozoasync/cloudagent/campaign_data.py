@@ -28,8 +28,8 @@ def dooms_every_request(error: OzoError) -> bool:
     of sending them."""
     if dooms_later_requests(error):
         return True
-    return isinstance(error, InvalidParameterError) and error.message.strip().lower().startswith(
-        "passed campaign are invalid"
+    return isinstance(error, InvalidParameterError) and wire.said(
+        error, "Passed campaign are invalid"
     )
 
 

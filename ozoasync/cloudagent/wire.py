@@ -168,6 +168,12 @@ _ERRORS: tuple[tuple[str, type[APIError]], ...] = (
 _TOKEN_REJECTIONS = ("invalid token", "token expired")
 
 
+def said(error: APIError, *phrases: str) -> bool:
+    """Whether the vendor's message begins with one of ``phrases`` (matched as the error
+    table matches: without case or extra spaces)."""
+    return _normal(message_text(error.message)).startswith(tuple(map(_normal, phrases)))
+
+
 def message_text(message: object) -> str:
     """The message as text: strings as they are, objects as compact JSON."""
     if message is None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .. import validation
-from ..batching import Numbers, batches
+from ..batching import Numbers, send_in_chunks
 from ..errors import APIError, NotFoundError, OzoError, dooms_later_requests
 from ..progress import ProgressCallback, ProgressTracker
 from ..results import CallerNumberAddition, CallerNumberDeletion, FailedChunk, Outcome
@@ -114,32 +114,42 @@ class CallerNumbers:
         progress = ProgressTracker(on_progress)
         failed: list[FailedChunk] = []
         count = requests = 0
-        async for batch in batches(
+
+        async def send(chunk: list[str]) -> int | None:
+            sent = await self._transport.send(build(chunk), wire.interpret_caller_numbers)
+            return sent.value
+
+        chunks = send_in_chunks(
             numbers,
             size=wire.MAX_NUMBERS_PER_REQUEST,
             check=validation.access_code,
-            field_name="numbers",
-        ):
-            failed.extend(
-                FailedChunk(numbers=(raw,), result_code="", result_desc=error.problem, error=error)
-                for raw, error in batch.rejected
-            )
-            progress.record(Outcome.FAILED, len(batch.rejected))
-            if not batch.items:
-                continue
-            requests += 1
-            try:
-                sent = await self._transport.send(build(batch.items), wire.interpret_caller_numbers)
-            except OzoError as error:
-                failed.append(failed_chunk(batch.items, error))
-                progress.record(Outcome.FAILED, len(batch.items))
-                if dooms_every_chunk(error):
-                    error.partial = result(count=count, requests=requests, failed=tuple(failed))
-                    raise
-                continue
-            # A success without a count confirmed the whole chunk.
-            confirmed = len(batch.items) if sent.value is None else sent.value
-            count += confirmed
-            progress.record(Outcome.DELETED, min(confirmed, len(batch.items)))
-            progress.record(Outcome.NOT_FOUND, len(batch.items) - confirmed)
+            send=send,
+            dooms=dooms_every_chunk,
+        )
+        try:
+            async for chunk in chunks:
+                failed.extend(
+                    FailedChunk(
+                        numbers=(raw,), result_code="", result_desc=error.problem, error=error
+                    )
+                    for raw, error in chunk.batch.rejected
+                )
+                progress.record(Outcome.FAILED, len(chunk.batch.rejected))
+                if not chunk.sent:
+                    continue
+                requests += 1
+                items = chunk.batch.items
+                if chunk.error is not None:
+                    failed.append(failed_chunk(items, chunk.error))
+                    progress.record(Outcome.FAILED, len(items))
+                    continue
+                # A success without a count confirmed the whole chunk.
+                confirmed = len(items) if chunk.value is None else chunk.value
+                count += confirmed
+                progress.record(Outcome.DELETED, min(confirmed, len(items)))
+                progress.record(Outcome.NOT_FOUND, len(items) - confirmed)
+        except OzoError as error:
+            if dooms_every_chunk(error):
+                error.partial = result(count=count, requests=requests, failed=tuple(failed))
+            raise
         return result(count=count, requests=requests, failed=tuple(failed))

@@ -180,10 +180,6 @@ class Transport:
         if session is not None:
             _disable_hidden_resend(session)
 
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._retry
-
     def limit_key(self, endpoint: str) -> str:
         return f"{self.base_url}|{self._scope}|{endpoint}"
 
