@@ -11,6 +11,7 @@ from .errors import (
     AuthenticationError,
     ConflictError,
     CoordinationError,
+    DeadlineExceededError,
     InvalidParameterError,
     LimitExceededError,
     NotFoundError,
@@ -24,13 +25,16 @@ from .errors import (
 )
 from .isales.client import ISalesClient
 from .results import (
+    BlockNumberChunk,
     BlockNumberDeletion,
     CallerNumberAddition,
+    CallerNumberChunk,
     CallerNumberDeletion,
     Campaign,
     CampaignDataDeletion,
     FailedChunk,
     FailedNumber,
+    NumberResult,
     Outcome,
     PhoneEdit,
     Progress,
@@ -38,6 +42,7 @@ from .results import (
     Token,
 )
 from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
+from .transport.observe import AttemptInfo, GiveUpInfo, Hooks, RateLimitWaitInfo
 from .transport.ratelimit import RateLimit
 from .transport.redis_coordination import RedisCoordination
 from .transport.retry import RetryPolicy
@@ -48,9 +53,12 @@ logging.getLogger("ozoasync").addHandler(logging.NullHandler())
 
 __all__ = [
     "APIError",
+    "AttemptInfo",
     "AuthenticationError",
+    "BlockNumberChunk",
     "BlockNumberDeletion",
     "CallerNumberAddition",
+    "CallerNumberChunk",
     "CallerNumberDeletion",
     "Campaign",
     "CampaignDataDeletion",
@@ -58,19 +66,24 @@ __all__ = [
     "ConflictError",
     "Coordination",
     "CoordinationError",
+    "DeadlineExceededError",
     "FailedChunk",
     "FailedNumber",
+    "GiveUpInfo",
+    "Hooks",
     "ISalesClient",
     "InProcessCoordination",
     "InvalidParameterError",
     "LimitExceededError",
     "NotFoundError",
+    "NumberResult",
     "Outcome",
     "OzoError",
     "PhoneEdit",
     "Progress",
     "RateLimit",
     "RateLimitError",
+    "RateLimitWaitInfo",
     "RedisCoordination",
     "RequestValidationError",
     "ResponseDecodeError",

@@ -111,6 +111,11 @@ class TokenBudgetExhaustedError(RateLimitError):
     invalidated the one every other process is using."""
 
 
+class DeadlineExceededError(RateLimitError):
+    """The call's ``deadline`` passed before a rate-limit slot could be had: nothing was sent
+    and no slot was consumed (``attempts`` counts what an earlier attempt sent)."""
+
+
 class NotFoundError(APIError):
     """The server said "No Record Found" / "No data found" / iSales 0200007."""
 
@@ -143,6 +148,7 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "CoordinationError",
+    "DeadlineExceededError",
     "InvalidParameterError",
     "LimitExceededError",
     "NotFoundError",

@@ -17,6 +17,11 @@ class Outcome(enum.StrEnum):
     DELETED = "deleted"
     NOT_FOUND = "not_found"
     FAILED = "failed"
+    #: Added (iSales calling numbers).
+    ADDED = "added"
+    #: In a chunk the server confirmed only in part (iSales answers a count, not which
+    #: numbers): the number was changed, or already was as asked.
+    PARTLY_CONFIRMED = "partly_confirmed"
 
 
 class CampaignDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +37,48 @@ class CampaignDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
     def ok(self) -> bool:
         """True unless the deletion failed (a number already gone is not a failure)."""
         return self.outcome is not Outcome.FAILED
+
+
+class NumberResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What became of one input number of a chunked call, spelled as the user gave it.
+    ``error`` is set when ``outcome`` is FAILED."""
+
+    number: str
+    outcome: Outcome
+    message: str = ""
+    error: OzoError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is not Outcome.FAILED
+
+
+class BlockNumberChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """One deleteBlockNumberGroup request (or a batch of rejected input that sent nothing,
+    ``requests == 0``): one item per distinct input number of the chunk, and the server's
+    ``output.deleted`` count."""
+
+    items: tuple[NumberResult, ...]
+    requests: int = 1
+    deleted_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
+class CallerNumberChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """One iSales calling-number request (or rejected input, ``requests == 0``): one item per
+    distinct input number, and the count the server confirmed (``num:N``; None when it gave
+    none)."""
+
+    items: tuple[NumberResult, ...]
+    requests: int = 1
+    count: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
 
 
 class FailedNumber(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,13 +202,16 @@ class Progress(msgspec.Struct, frozen=True, kw_only=True):
 
 
 __all__ = [
+    "BlockNumberChunk",
     "BlockNumberDeletion",
     "CallerNumberAddition",
+    "CallerNumberChunk",
     "CallerNumberDeletion",
     "Campaign",
     "CampaignDataDeletion",
     "FailedChunk",
     "FailedNumber",
+    "NumberResult",
     "Outcome",
     "PhoneEdit",
     "Progress",

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..errors import TokenBudgetExhaustedError
+from ..errors import DeadlineExceededError, TokenBudgetExhaustedError
 from .ratelimit import InProcessLimiter, RateLimit
 
 
@@ -65,6 +66,16 @@ class Coordination(Protocol):
         """Wait until a request to ``key`` may be sent; returns the seconds waited."""
         ...
 
+    def slot(
+        self, key: str, limit: RateLimit, *, max_wait: float | None = None
+    ) -> AbstractAsyncContextManager[float]:
+        """``async with coordination.slot(key, limit, max_wait=s) as waited:`` wait for a send
+        slot of ``key`` (and, when ``limit.concurrency`` is set, a place among the requests in
+        flight, held until the block exits); ``waited`` is the seconds it took. When neither
+        can be had within ``max_wait`` seconds it raises DeadlineExceededError, having
+        consumed nothing and kept no place in the queue."""
+        ...
+
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
         """Hold every sender of ``key`` for ``delay`` seconds (the server said slow down)."""
         ...
@@ -111,6 +122,11 @@ class InProcessCoordination:
     async def acquire(self, key: str, limit: RateLimit) -> float:
         return await self._state().limiter.acquire(key, limit)
 
+    def slot(
+        self, key: str, limit: RateLimit, *, max_wait: float | None = None
+    ) -> AbstractAsyncContextManager[float]:
+        return bounded_slot(self.acquire, key, limit, max_wait)
+
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
         await self._state().limiter.push_back(key, limit, delay)
 
@@ -152,6 +168,28 @@ class InProcessCoordination:
 
     async def aclose(self) -> None:
         return None
+
+
+@asynccontextmanager
+async def bounded_slot(
+    acquire: Callable[[str, RateLimit], Awaitable[float]],
+    key: str,
+    limit: RateLimit,
+    max_wait: float | None,
+) -> AsyncIterator[float]:
+    """A slot from ``acquire`` within ``max_wait`` seconds: a waiter cancelled by the bound
+    gives its place back, as every cancelled waiter does."""
+    try:
+        async with asyncio.timeout(max_wait):
+            waited = await acquire(key, limit)
+    except TimeoutError:
+        raise DeadlineExceededError(
+            f"no rate-limit slot for {key.rsplit('|', 1)[-1]} within the deadline "
+            f"({max_wait:.3g} s); nothing was sent",
+            endpoint=key.rsplit("|", 1)[-1],
+            http_status=0,
+        ) from None
+    yield waited
 
 
 PROCESS_COORDINATION = InProcessCoordination()

@@ -47,12 +47,17 @@ class RateLimit:
     leaves at least one request per period unused: ``margin >= 1 / (max_requests - 1)``.
     The default 2% does for the vendor's 100 per minute (any limit above 50); raise it for
     smaller limits.
+
+    ``concurrency``: at most this many requests of the key in flight at once, across every
+    client sharing the coordination (DeleteBulkData accepts no request while one is being
+    processed: ``concurrency=1``); None for no such rule.
     """
 
     max_requests: int
     period: float
     burst: bool = False
     margin: float = DEFAULT_MARGIN
+    concurrency: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.max_requests, bool) or self.max_requests < 1:
@@ -61,6 +66,12 @@ class RateLimit:
             raise ValueError("RateLimit.period must be a positive number of seconds")
         if not 0 <= self.margin < 1:
             raise ValueError("RateLimit.margin must be in [0, 1)")
+        if self.concurrency is not None and (
+            isinstance(self.concurrency, bool)
+            or not isinstance(self.concurrency, int)
+            or self.concurrency < 1
+        ):
+            raise ValueError("RateLimit.concurrency must be None or a positive int")
 
     @property
     def capacity(self) -> int:

@@ -44,6 +44,7 @@ from .coordination import (
     SharedToken,
     TokenBudget,
     TokenGenerator,
+    bounded_slot,
     budget_error,
     refresh_time,
     refusal_period,
@@ -370,6 +371,11 @@ class RedisCoordination:
                 await asyncio.sleep(wait)
                 wait = await self.confirm(reservation)
         return time.monotonic() - started
+
+    def slot(
+        self, key: str, limit: RateLimit, *, max_wait: float | None = None
+    ) -> contextlib.AbstractAsyncContextManager[float]:
+        return bounded_slot(self.acquire, key, limit, max_wait)
 
     async def reserve(self, key: str, limit: RateLimit) -> tuple[Reservation, float]:
         """The first step of :meth:`acquire`: a place in ``key``'s shared queue and the
