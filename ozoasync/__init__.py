@@ -20,6 +20,7 @@ from .errors import (
     RequestValidationError,
     ResponseDecodeError,
     ServerError,
+    ServerUnreachableError,
     TokenBudgetExhaustedError,
     TransportError,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "RetryPolicy",
     "ScheduledDataDeletion",
     "ServerError",
+    "ServerUnreachableError",
     "Token",
     "TokenBudget",
     "TokenBudgetExhaustedError",

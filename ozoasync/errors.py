@@ -44,6 +44,12 @@ class TransportError(OzoError):
     retryable: bool = True
 
 
+class ServerUnreachableError(TransportError):
+    """Every recent call failed to connect at all (refused, no such host, TLS refused) with
+    no answer in between: every later request would fail too, so bulk calls stop and raise
+    this instead of retrying number by number. Check the base URL and the network."""
+
+
 class CoordinationError(OzoError):
     """The shared coordination store (Redis) could not be reached or answered wrongly.
 
@@ -136,11 +142,19 @@ class ServerError(APIError):
     """HTTP 5xx, after every retry."""
 
 
+_DOOMING = (
+    AuthenticationError,
+    TokenBudgetExhaustedError,
+    CoordinationError,
+    ServerUnreachableError,
+)
+
+
 def dooms_later_requests(error: BaseException) -> bool:
     """An error every later request of a bulk call would hit too (refused credentials, the
     token budget spent, an unreachable coordination store): the call stops and raises
     instead of sending them."""
-    return isinstance(error, AuthenticationError | TokenBudgetExhaustedError | CoordinationError)
+    return isinstance(error, _DOOMING)
 
 
 __all__ = [
@@ -157,6 +171,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseDecodeError",
     "ServerError",
+    "ServerUnreachableError",
     "TokenBudgetExhaustedError",
     "TransportError",
 ]
