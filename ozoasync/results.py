@@ -40,8 +40,12 @@ class CampaignDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NumberResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What became of one input number of a chunked call, spelled as the user gave it.
-    ``error`` is set when ``outcome`` is FAILED."""
+    """What became of one input number of a chunked call, spelled as the user gave it
+    (surrounding whitespace removed; rejected input exactly as given).
+
+    ``message`` says why in words (the server's reason, or the SDK's); ``error`` is the
+    exception that failed the number: set for every FAILED number except one the server
+    answered for without naming it (its message says so)."""
 
     number: str
     outcome: Outcome
@@ -56,7 +60,7 @@ class NumberResult(msgspec.Struct, frozen=True, kw_only=True):
 class BlockNumberChunk(msgspec.Struct, frozen=True, kw_only=True):
     """One deleteBlockNumberGroup request (or a batch of rejected input that sent nothing,
     ``requests == 0``): one item per distinct input number of the chunk, and the server's
-    ``output.deleted`` count."""
+    ``output.deleted`` count (0 when the request failed)."""
 
     items: tuple[NumberResult, ...]
     requests: int = 1
@@ -90,15 +94,19 @@ class FailedNumber(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BlockNumberDeletion(msgspec.Struct, frozen=True, kw_only=True):
-    """deleteBlockNumberGroup over every chunk, merged."""
+    """deleteBlockNumberGroup over every chunk, merged (numbers spelled as the user gave
+    them): ``deleted``, ``not_found`` (already not in the group) and ``failed``, each in
+    input order."""
 
     deleted: tuple[str, ...] = ()
     failed: tuple[FailedNumber, ...] = ()
     deleted_count: int = 0
     requests: int = 0
+    not_found: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """True unless a number failed (one already gone is not a failure)."""
         return not self.failed
 
 
@@ -191,14 +199,17 @@ class Campaign(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Progress(msgspec.Struct, frozen=True, kw_only=True):
-    """Counts handed to ``on_progress`` callbacks of bulk operations. ``rate`` is items per
-    second since the operation started."""
+    """Counts handed to ``on_progress`` callbacks of bulk operations, one per
+    :class:`Outcome`; ``done`` is their sum, ``rate`` items per second since the operation
+    started."""
 
     done: int = 0
     deleted: int = 0
     not_found: int = 0
     failed: int = 0
     rate: float = 0.0
+    added: int = 0
+    partly_confirmed: int = 0
 
 
 __all__ = [
