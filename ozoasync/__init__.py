@@ -28,6 +28,7 @@ from .isales.client import ISalesClient
 from .results import (
     BlockNumberChunk,
     BlockNumberDeletion,
+    BulkDataChunk,
     CallerNumberAddition,
     CallerNumberChunk,
     CallerNumberDeletion,
@@ -40,6 +41,9 @@ from .results import (
     PhoneEdit,
     Progress,
     ScheduledDataDeletion,
+    ScheduledNumberResult,
+    ScheduledRow,
+    ScheduledRowsDeletion,
     Token,
 )
 from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
@@ -58,6 +62,7 @@ __all__ = [
     "AuthenticationError",
     "BlockNumberChunk",
     "BlockNumberDeletion",
+    "BulkDataChunk",
     "CallerNumberAddition",
     "CallerNumberChunk",
     "CallerNumberDeletion",
@@ -90,6 +95,9 @@ __all__ = [
     "ResponseDecodeError",
     "RetryPolicy",
     "ScheduledDataDeletion",
+    "ScheduledNumberResult",
+    "ScheduledRow",
+    "ScheduledRowsDeletion",
     "ServerError",
     "ServerUnreachableError",
     "Token",

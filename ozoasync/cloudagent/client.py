@@ -28,7 +28,11 @@ REGIONS = {
     "international": "https://api.ccaas.ozonetel.com",
 }
 
-DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {wire.CAMPAIGN_DATA: RateLimit(100, 60.0)}
+DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
+    wire.CAMPAIGN_DATA: RateLimit(100, 60.0),
+    # The vendor: 2 requests a minute, and no new request while one is being processed.
+    wire.BULK_DATA: RateLimit(2, 60.0, concurrency=1),
+}
 
 
 def merge_rate_limits(
@@ -92,11 +96,11 @@ class CloudAgentClient(TransportClient):
         token_key = f"token|{self.base_url}|{self.username}"
         budget = token_budget or TokenBudget()
         context = Context(self._transport, self.username, coordination, token_key, api_key_auth)
-        #: deleteCampaignData.
+        #: deleteCampaignData; DeleteBulkData (``delete_across``).
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.
         self.block_numbers = BlockNumbers(context)
-        #: deleteScheduledData.
+        #: Scheduled Data Status (``list``, ``delete_for``) and deleteScheduledData.
         self.scheduled_data = ScheduledData(context)
         #: PhoneManageV2 edit.
         self.phones = Phones(context)
