@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from . import validation
 from .results import Outcome, Progress
 
 ProgressCallback = Callable[[Progress], object]
@@ -19,6 +20,7 @@ class ProgressTracker:
         callback: ProgressCallback | None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        validation.callback(callback, "on_progress")
         self._callback = callback
         self._clock = clock
         self._started = clock()
