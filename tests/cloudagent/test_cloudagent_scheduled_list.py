@@ -9,6 +9,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ozoasync import (
     AuthenticationError,
@@ -237,3 +239,21 @@ async def test_delete_for_a_failed_deletion_is_reported_per_number(
     assert isinstance(item.error, wire.APIError)
     assert item.error.message == "Something broke"
     assert not result.ok
+
+
+@given(
+    key=st.text(alphabet="ABCDEFabcdef0123456789-_", min_size=12, max_size=40),
+    cut=st.integers(min_value=1, max_value=400),
+)
+def test_no_part_of_the_key_survives_any_cut(key: str, cut: int) -> None:
+    """Pattern redaction alone (without the client's key): a body cut anywhere keeps no run
+    of 8 characters of the key, whatever the interpreter does with it."""
+    params = f"api_key={key}&campaign_name=A&PhoneNumber=9876543210"
+    body = msgspec.json.encode(
+        {"status": "success", "message": [{"Id": "1", "api_key": key, "ScheduleParams": params}]}
+    )[:cut]
+    try:
+        kept = repr(wire.interpret_scheduled_data(Answer("getScheduledData", 200, {}, body)))
+    except (ResponseDecodeError, wire.APIError) as error:
+        kept = str(error) + str(getattr(error, "body", ""))
+    assert not any(key[i : i + 8] in kept for i in range(len(key) - 7))
