@@ -34,6 +34,7 @@ from .results import (
     CallerNumberDeletion,
     Campaign,
     CampaignDataDeletion,
+    ErrorRecord,
     FailedChunk,
     FailedNumber,
     NumberResult,
@@ -45,6 +46,8 @@ from .results import (
     ScheduledRow,
     ScheduledRowsDeletion,
     Token,
+    enc_hook,
+    to_json,
 )
 from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
 from .transport.observe import AttemptInfo, GiveUpInfo, Hooks, RateLimitWaitInfo
@@ -73,6 +76,7 @@ __all__ = [
     "Coordination",
     "CoordinationError",
     "DeadlineExceededError",
+    "ErrorRecord",
     "FailedChunk",
     "FailedNumber",
     "GiveUpInfo",
@@ -105,4 +109,6 @@ __all__ = [
     "TokenBudgetExhaustedError",
     "TransportError",
     "__version__",
+    "enc_hook",
+    "to_json",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Iterable
 
 from .. import validation
-from ..batching import Batch, Numbers, batches
+from ..batching import Numbers, _failed_items, _rejected_items, batches
 from ..errors import APIError, OzoError, RequestValidationError, dooms_later_requests
 from ..progress import ProgressTracker
 from ..results import BulkDataChunk, NumberResult, Outcome
@@ -73,15 +73,14 @@ class BulkData:
         try:
             async for batch in numbers:
                 if batch.rejected:
-                    chunk = _rejected(batch)
-                    progress.record(Outcome.FAILED, len(chunk.items))
+                    chunk = BulkDataChunk(items=_rejected_items(batch), requests=0)
+                    progress.record_items(chunk.items)
                     yield chunk
                 if not batch.items:
                     continue
                 for group in groups:
                     chunk = await self._send(batch.items, group)
-                    for item in chunk.items:
-                        progress.record(item.outcome)
+                    progress.record_items(chunk.items)
                     yield chunk
                     error = next((i.error for i in chunk.items if i.error is not None), None)
                     if error is not None and dooms_every_bulk_request(error):
@@ -95,12 +94,8 @@ class BulkData:
         try:
             sent = await self._context.transport.send(call, wire.interpret_bulk_data)
         except OzoError as error:
-            message = error.message if isinstance(error, APIError) else str(error)
-            items = tuple(
-                NumberResult(number=n, outcome=Outcome.FAILED, message=message, error=error)
-                for n in numbers
-            )
-            return BulkDataChunk(items=items, campaigns=campaigns, message=message)
+            items = _failed_items(numbers, error)
+            return BulkDataChunk(items=items, campaigns=campaigns, message=str(error))
         success = sent.value
         outcome = outcome_of(success, len(numbers), len(campaigns))
         items = tuple(
@@ -113,11 +108,3 @@ class BulkData:
             deleted_count=success.deleted_count,
         )
 
-
-def _rejected(batch: Batch) -> BulkDataChunk:
-    """The input numbers of a batch that were refused before sending."""
-    items = tuple(
-        NumberResult(number=raw, outcome=Outcome.FAILED, message=error.problem, error=error)
-        for raw, error in batch.rejected
-    )
-    return BulkDataChunk(items=items, requests=0)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from ozoasync import (
@@ -20,8 +21,12 @@ from ozoasync import (
     Progress,
     RateLimit,
     RequestValidationError,
+    ScheduledNumberResult,
+    ScheduledRow,
+    ScheduledRowsDeletion,
 )
 from ozoasync.cloudagent.client import DEFAULT_RATE_LIMITS
+from ozoasync.results import to_json
 from ozoasync.testing import BULK_DATA_BUSY, FakeCloudAgent
 
 PERIOD = 0.2  # the vendor's 60 s, scaled
@@ -138,7 +143,8 @@ async def test_an_invalid_campaign_stops_the_call_after_its_chunk(make_client: A
     assert len(fake.requests) == 1
     (chunk,) = seen
     assert {i.outcome for i in chunk.items} == {Outcome.FAILED}
-    assert chunk.items[0].message == "Passed campaign are invalid"
+    assert isinstance(chunk.items[0].error, InvalidParameterError)
+    assert chunk.items[0].error.message == "Passed campaign are invalid"
     assert caught.value.partial == Progress(done=100, failed=100, rate=caught.value.partial.rate)
 
 
@@ -272,3 +278,30 @@ async def test_a_busy_refusal_is_retried(make_client: Any) -> None:
     assert fake.campaigns["spring"] == set()
     assert any(r.json().get("phoneNumber") == ["9876543210"] for r in fake.requests)
     assert len(fake.requests) >= 3  # theirs, our refused attempt, our retry
+
+
+async def test_failed_chunks_and_scheduled_reports_encode_to_json(make_client: Any) -> None:
+    async with FakeCloudAgent() as fake:
+        client = make_client(fake.url, api_key="KK-wrong", rate_limits=FAST)
+        fake.add_campaign("spring")
+        chunks: list[BulkDataChunk] = []
+
+        async def consume() -> None:
+            async for chunk in client.campaign_data.delete_across(["spring"], ["9876543210"]):
+                chunks.append(chunk)
+
+        with pytest.raises(AuthenticationError):
+            await consume()
+    encoded = msgspec.json.decode(to_json(chunks[0]))
+    assert encoded["items"][0]["outcome"] == "failed"
+    assert encoded["items"][0]["error"]["type"] == "AuthenticationError"
+    failed = ScheduledRowsDeletion(
+        items=(
+            ScheduledNumberResult(
+                number="1", outcome=Outcome.FAILED, error=RequestValidationError("x", "y")
+            ),
+        )
+    )
+    assert msgspec.json.decode(to_json(failed))["items"][0]["error"]["message"] == "x: y"
+    row = ScheduledRow(id=1, response={"a": [1]}, params={"Name": "A"})
+    assert msgspec.json.decode(to_json(row))["response"] == {"a": [1]}
