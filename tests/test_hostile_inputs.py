@@ -285,6 +285,11 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "cloudagent",
+        lambda c, a: c.block_numbers.delete_chunks(a["group"], a["numbers"]),
+        {"group": values(1, 2), "numbers": GOOD_NUMBERS},
+    ),
+    (
+        "cloudagent",
         lambda c, a: c.scheduled_data.delete(a["row_ids"]),
         {"row_ids": values(1, "1-2", [1, 2], range(1, 3))},
     ),
@@ -342,6 +347,23 @@ OPERATIONS: list[Operation] = [
     ),
     (
         "isales",
+        lambda c, a: c.caller_numbers.add_chunks(
+            a["vdn"], a["campaign"], a["numbers"], priority=a["priority"]
+        ),
+        {
+            "vdn": values(1),
+            "campaign": values(1, 2),
+            "numbers": values(["789"], ("123",)),
+            "priority": values(1, 5),
+        },
+    ),
+    (
+        "isales",
+        lambda c, a: c.caller_numbers.delete_chunks(a["vdn"], a["campaign"], a["numbers"]),
+        {"vdn": values(1), "campaign": values(1, 2), "numbers": values(["789"], ("123",))},
+    ),
+    (
+        "isales",
         lambda c, a: c.campaigns.get(a["vdn"], a["campaign"]),
         {"vdn": values(1, 2), "campaign": values(1, 5)},
     ),
@@ -364,12 +386,15 @@ NAMES = [
     "delete_many",
     "delete_across",
     "block_numbers",
+    "block_number_chunks",
     "scheduled_delete",
     "scheduled_list",
     "delete_for",
     "phones_edit",
     "caller_add",
     "caller_delete",
+    "caller_add_chunks",
+    "caller_delete_chunks",
     "campaign_get",
     "campaign_list",
 ]
