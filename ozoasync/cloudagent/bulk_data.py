@@ -107,4 +107,3 @@ class BulkData:
             message=success.message,
             deleted_count=success.deleted_count,
         )
-

@@ -70,9 +70,9 @@ def row_from(record: wire.ScheduledRecord) -> ScheduledRow | None:
     )
 
 
-def _same_number(a: str, b: str) -> bool:
+def _number_key(number: str) -> str:
     """Numbers match with or without a leading '+'."""
-    return a.removeprefix("+") == b.removeprefix("+")
+    return number.strip().removeprefix("+")
 
 
 def _report(
@@ -155,26 +155,19 @@ class ScheduledData:
         if campaign is not None:
             campaign = validation.non_empty_text(campaign, "campaign")
         check_collection(phone_numbers, validation.phone_number, "phone_numbers")
-        numbers: list[str] = []
-        async for raw in iterate(phone_numbers, "phone_numbers"):
-            number = validation.phone_number(raw, "phone_numbers")
-            if number not in numbers:
-                numbers.append(number)
+        # Read whole before anything is sent: every number is matched against one listing.
+        numbers = {
+            validation.phone_number(raw, "phone_numbers"): None
+            async for raw in iterate(phone_numbers, "phone_numbers")
+        }
         if not numbers:
             raise RequestValidationError("phone_numbers", "must not be empty")
         rows, listed = await self._rows()
-        matches = {
-            number: tuple(
-                sorted(
-                    row.id
-                    for row in rows
-                    if row.phone_number is not None
-                    and _same_number(row.phone_number, number)
-                    and (campaign is None or row.campaign == campaign)
-                )
-            )
-            for number in numbers
-        }
+        ids_of: dict[str, list[int]] = {}
+        for row in rows:
+            if row.phone_number is not None and (campaign is None or row.campaign == campaign):
+                ids_of.setdefault(_number_key(row.phone_number), []).append(row.id)
+        matches = {number: tuple(sorted(ids_of.get(_number_key(number), ()))) for number in numbers}
         wanted = sorted({row_id for ids in matches.values() for row_id in ids})
         if not wanted:
             return _report(matches, "", Outcome.NOT_FOUND, "no rows", None, listed)

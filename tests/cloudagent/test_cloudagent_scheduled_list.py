@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from ozoasync import (
     AuthenticationError,
     Outcome,
+    RequestValidationError,
     ResponseDecodeError,
     ScheduledNumberResult,
     ScheduledRow,
@@ -257,3 +258,18 @@ def test_no_part_of_the_key_survives_any_cut(key: str, cut: int) -> None:
     except (ResponseDecodeError, wire.APIError) as error:
         kept = str(error) + str(getattr(error, "body", ""))
     assert not any(key[i : i + 8] in kept for i in range(len(key) - 7))
+
+
+async def test_delete_for_reads_a_lazy_input_whole_before_sending(make_client: Any) -> None:
+    def lazy(*numbers: str) -> Any:
+        yield from numbers
+
+    async with FakeCloudAgent() as fake:
+        seed(fake)
+        client = make_client(fake.url)
+        with pytest.raises(RequestValidationError):
+            await client.scheduled_data.delete_for(lazy("9876543210", "x1"))
+        assert fake.requests == []
+        result = await client.scheduled_data.delete_for(lazy("+9876543210", "+9876543210"))
+    (item,) = result.items  # duplicates are one item; '+' or not, the same number
+    assert item.row_ids == (3, 4, 9)
