@@ -3,11 +3,11 @@ per request, at most 2 requests a minute and one in flight per account."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 
 from .. import validation
 from ..batching import Numbers, _failed_items, _rejected_items, batches
-from ..errors import APIError, OzoError, RequestValidationError, dooms_later_requests
+from ..errors import OzoError, RequestValidationError
 from ..progress import ProgressTracker
 from ..results import BulkDataChunk, NumberResult, Outcome
 from . import wire
@@ -25,15 +25,6 @@ def checked_campaigns(campaigns: object) -> list[str]:
     return names
 
 
-def dooms_every_bulk_request(error: OzoError) -> bool:
-    """Errors every later request would hit too: the credentials, the token budget, the
-    coordination store, and a campaign the server does not know (every chunk of numbers
-    goes to the same campaigns)."""
-    if dooms_later_requests(error):
-        return True
-    return isinstance(error, APIError) and wire.said(error, "Passed campaign are invalid")
-
-
 def outcome_of(success: wire.BulkDataSuccess, numbers: int, campaigns: int) -> Outcome:
     """What a success says of each number: without a count, deleted (the server deletes
     regardless of lead status, and an absent number is gone as asked); a count of 0, not
@@ -47,8 +38,11 @@ def outcome_of(success: wire.BulkDataSuccess, numbers: int, campaigns: int) -> O
 class BulkData:
     """DeleteBulkData, exposed as ``ca.campaign_data.delete_across``."""
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, dooms: Callable[[OzoError], bool]) -> None:
         self._context = context
+        # The rule of deleteCampaignData (credentials, token budget, coordination store,
+        # "Passed campaign are invalid"): every chunk goes to the same campaigns.
+        self._dooms = dooms
 
     def delete_across(
         self, campaigns: Iterable[str], phone_numbers: Numbers
@@ -83,7 +77,7 @@ class BulkData:
                     progress.record_items(chunk.items)
                     yield chunk
                     error = next((i.error for i in chunk.items if i.error is not None), None)
-                    if error is not None and dooms_every_bulk_request(error):
+                    if error is not None and self._dooms(error):
                         raise error
         except OzoError as error:
             error.partial = progress.snapshot()

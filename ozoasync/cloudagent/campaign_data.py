@@ -56,7 +56,7 @@ class CampaignData:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        self._bulk_data = BulkData(context)
+        self._bulk_data = BulkData(context, dooms_every_request)
 
     def delete_across(
         self, campaigns: Iterable[str], phone_numbers: Numbers
