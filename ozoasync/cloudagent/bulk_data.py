@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Iterable
 
 from .. import validation
-from ..batching import Numbers, _failed_items, _rejected_items, batches
+from ..batching import Numbers, _failed_items, _rejected_items, batches, check_collection
 from ..errors import OzoError, RequestValidationError
 from ..progress import ProgressTracker
 from ..results import BulkDataChunk, NumberResult, Outcome
@@ -48,6 +48,7 @@ class BulkData:
         self, campaigns: Iterable[str], phone_numbers: Numbers
     ) -> AsyncGenerator[BulkDataChunk, None]:
         campaign_names = checked_campaigns(campaigns)
+        check_collection(phone_numbers, validation.phone_number, "phone_numbers")
         return self._stream(campaign_names, phone_numbers)
 
     async def _stream(

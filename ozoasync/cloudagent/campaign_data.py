@@ -68,7 +68,9 @@ class CampaignData:
         :class:`~ozoasync.BulkDataChunk` per request, streamed as each is answered.
 
         ``campaigns`` is read whole (checked, de-duplicated); ``phone_numbers`` is any
-        iterable or async iterable, read lazily and de-duplicated. A failed request comes
+        iterable or async iterable, read lazily and de-duplicated (a list, tuple or set is
+        checked whole here, before anything is sent; a bad number of a lazy input comes back
+        FAILED in a chunk with ``requests == 0``, unsent). A failed request comes
         back as a chunk whose items are FAILED with its error, and the rest go on; errors
         that doom every later request (authentication, the token budget, the coordination
         store, "Passed campaign are invalid": one unknown campaign fails the whole request)
