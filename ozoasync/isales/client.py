@@ -86,7 +86,8 @@ class ISalesClient(TransportClient):
     ``session`` you pass is used and never closed (configure its TLS on its connector).
 
     ``rate_limits`` (``{endpoint: RateLimit}``; endpoints ``deleteCallerNo``, ``addCallerNo``,
-    ``getCampaign``) are off by default: the vendor documents none for these endpoints.
+    ``getCampaign``, ``listCampaigns``) are off by default: the vendor documents none for
+    these endpoints.
     """
 
     def __init__(
