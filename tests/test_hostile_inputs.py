@@ -460,3 +460,55 @@ def test_isales_constructor_fuzz(args: dict[str, Any]) -> None:
     base_url, key, secret = args.pop("base_url"), args.pop("app_key"), args.pop("app_secret")
     with contextlib.suppress(OzoError):
         ISalesClient(base_url, key, secret, **args)
+
+
+CLOUDAGENT_CALLS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("campaign", lambda ca: ca.campaign_data.delete("spr\ning", "9876543210")),
+    ("name", lambda ca: ca.campaign_data.delete("spring", "9876543210", name="A\x00")),
+    ("phone_number", lambda ca: ca.campaign_data.delete("spring", "98765\x0043210")),
+    ("phone_numbers", lambda ca: ca.campaign_data.delete_many("spring", ["98765\r\n1"])),
+    ("campaigns", lambda ca: ca.campaign_data.delete_across(["a", "b\x1b[2J"], ["1"])),
+    ("group_id", lambda ca: ca.block_numbers.delete(2**64, ["9876543210"])),
+    ("group_id", lambda ca: ca.block_numbers.delete(10**5000, ["9876543210"])),
+    ("row_ids", lambda ca: ca.scheduled_data.delete("1-" + "9" * 5000)),
+    ("campaign", lambda ca: ca.scheduled_data.delete_for(["1"], campaign="a\tb")),
+    ("phone_name", lambda ca: ca.phones.edit("1", "de\r\nsk", new_phone_number="2")),
+    (
+        "assign_skills",
+        lambda ca: ca.phones.edit("1", "d", new_phone_number="2", assign_skills=["QA\x00"]),
+    ),
+    ("on_progress", lambda ca: ca.block_numbers.delete(1, ["1"], on_progress=42)),
+]
+
+
+@pytest.mark.parametrize(("field", "call"), CLOUDAGENT_CALLS)
+async def test_hostile_arguments_are_refused_unsent(field: str, call: Callable[[Any], Any]) -> None:
+    async with FakeCloudAgent() as fake:
+        fake.add_campaign("spring", ["9876543210"])
+        async with cloudagent(fake) as ca:
+            with pytest.raises(RequestValidationError) as caught:
+                await drain(call(ca))
+    assert caught.value.field == field
+    assert fake.requests == []
+
+
+ISALES_CALLS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("vdn_id", lambda i: i.caller_numbers.delete(10**5000, 1, ["1"])),
+    ("campaign_id", lambda i: i.caller_numbers.delete(1, 2**64, ["1"])),
+    ("numbers", lambda i: i.caller_numbers.add(1, 1, ["12\n3"])),
+    ("priority", lambda i: i.caller_numbers.add(1, 1, ["123"], priority=2**70)),
+    ("rows_per_page", lambda i: i.campaigns.list(1, rows_per_page=10**6)),
+]
+
+
+@pytest.mark.parametrize(("field", "call"), ISALES_CALLS)
+async def test_hostile_isales_arguments_are_refused_unsent(
+    field: str, call: Callable[[Any], Any]
+) -> None:
+    async with FakeISales() as fake:
+        fake.add_campaign(1, 1, ["123", "456"])
+        async with isales(fake) as client:
+            with pytest.raises(RequestValidationError) as caught:
+                await drain(call(client))
+    assert caught.value.field == field
+    assert fake.requests == []
