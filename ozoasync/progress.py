@@ -50,10 +50,8 @@ class ProgressTracker:
             self._callback(self.snapshot())
 
     def record_items(self, items: Iterable[NumberResult]) -> None:
-        """A chunk's items finished: one callback for all of them (counted only when there
-        is a callback to tell: this runs for every chunk of a bulk call)."""
-        if self._callback is None:
-            return
+        """A chunk's items finished: one callback for all of them."""
         for outcome, count in Counter(item.outcome for item in items).items():
             self._counts[outcome] += count
-        self._callback(self.snapshot())
+        if self._callback is not None:
+            self._callback(self.snapshot())
