@@ -21,6 +21,7 @@ from .block_numbers import BlockNumbers
 from .campaign_data import CampaignData
 from .phones import Phones
 from .scheduled_data import ScheduledData
+from .token_store import AccountToken
 from .tokens import Tokens
 
 REGIONS = {
@@ -79,19 +80,26 @@ class CloudAgentClient(TransportClient):
         self.base_url = base_url.rstrip("/")
         coordination = coordination or PROCESS_COORDINATION
         api_key_auth = ApiKeyAuth(api_key)
+        account_token = AccountToken(
+            coordination.tokens,
+            f"token|{self.base_url}|{self.username}",
+            token_budget or TokenBudget(),
+        )
         self._transport = Transport(
             base_url=self.base_url,
             scope=self.username,
-            authenticator=api_key_auth,
+            authenticator=(
+                TokenAuth(api_key_auth, self.username, account_token)
+                if auth == "token"
+                else api_key_auth
+            ),
             coordination=coordination,
             rate_limits=merge_rate_limits(rate_limits),
             retry=retry or RetryPolicy(),
             timeout=timeout,
             session=session,
         )
-        token_key = f"token|{self.base_url}|{self.username}"
-        budget = token_budget or TokenBudget()
-        context = Context(self._transport, self.username, coordination, token_key, api_key_auth)
+        context = Context(self._transport, self.username, api_key_auth, account_token)
         #: deleteCampaignData.
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.
@@ -101,11 +109,7 @@ class CloudAgentClient(TransportClient):
         #: PhoneManageV2 edit.
         self.phones = Phones(context)
         #: CAToken/generateToken.
-        self.tokens = Tokens(context, budget)
-        if auth == "token":
-            self._transport.authenticator = TokenAuth(
-                api_key, token_key, coordination, self.tokens.fetch, budget
-            )
+        self.tokens = Tokens(context)
 
     def __repr__(self) -> str:
         return (
