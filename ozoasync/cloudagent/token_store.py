@@ -88,16 +88,18 @@ class AccountToken:
             assert held is not None
             return held
         self._checked = now
-        stored = await self._store.read(self._key)
+        if held is None and self._memory == BudgetMemory():
+            stored = await self._store.read(self._key)
+        else:
+            # The store may have lost the token and budget (restarted empty, flushed): give
+            # back what this client remembers, rather than let a token be generated that
+            # would invalidate the one every other process is using, or count from zero.
+            keep = held if token_usable(held, stale) else None
+            stored = await self._store.restore(self._key, keep, self.budget, self._memory)
         if token_usable(stored, stale):
             assert stored is not None
             self._held = stored
             return stored
-        if stored is None and token_usable(held, stale):
-            assert held is not None
-            # The store lost the token (restarted empty, flushed): give it back rather than
-            # generate one, which would invalidate it for every other process.
-            await self._store.put_back(self._key, held)
         async with self._store.generating(self._key) as writer:
             # Whoever held the right before us may have stored a token already.
             stored = await self._store.read(self._key)

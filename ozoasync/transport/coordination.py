@@ -108,8 +108,13 @@ class TokenStore(Protocol):
         """The stored token, if any."""
         ...
 
-    async def put_back(self, key: str, token: SharedToken) -> bool:
-        """Store ``token`` only if the store holds none (it lost it); True when stored."""
+    async def restore(
+        self, key: str, token: SharedToken | None, budget: TokenBudget, memory: BudgetMemory
+    ) -> SharedToken | None:
+        """Give a store that may have lost them (restarted empty, flushed) what a client
+        remembers: the charges and refusal in ``memory``, and ``token`` when the store holds
+        none or an older one (each new token revokes the earlier ones); then the token the
+        store holds, as :meth:`read`."""
         ...
 
     def generating(self, key: str) -> AbstractAsyncContextManager[TokenWriter]:
@@ -204,12 +209,22 @@ class InProcessTokenStore:
     async def read(self, key: str) -> SharedToken | None:
         return self._loops.get().tokens.get(key)
 
-    async def put_back(self, key: str, token: SharedToken) -> bool:
-        tokens = self._loops.get().tokens
-        if key in tokens:
-            return False
-        tokens[key] = token
-        return True
+    async def restore(
+        self, key: str, token: SharedToken | None, budget: TokenBudget, memory: BudgetMemory
+    ) -> SharedToken | None:
+        state = self._loops.get()
+        self._restore(state, key, memory)
+        current = state.tokens.get(key)
+        if token is not None and (current is None or current.expires_at < token.expires_at):
+            state.tokens[key] = current = token
+        return current
+
+    @staticmethod
+    def _restore(state: _TokenState, key: str, memory: BudgetMemory) -> None:
+        state.refused_until[key] = max(state.refused_until.get(key, 0.0), memory.refused_until)
+        charges = state.charges.setdefault(key, {})
+        for remembered in memory.charges:
+            charges.setdefault(remembered.id, remembered.at)
 
     @asynccontextmanager
     async def generating(self, key: str) -> AsyncIterator[TokenWriter]:
@@ -220,13 +235,10 @@ class InProcessTokenStore:
     async def charge(self, key: str, budget: TokenBudget, memory: BudgetMemory) -> Charge | float:
         state = self._loops.get()
         now = time.time()
-        refused = max(state.refused_until.get(key, 0.0), memory.refused_until)
-        state.refused_until[key] = refused
-        if refused > now:
-            return refused - now
-        charges = state.charges.setdefault(key, {})
-        for remembered in memory.charges:
-            charges.setdefault(remembered.id, remembered.at)
+        self._restore(state, key, memory)
+        if state.refused_until[key] > now:
+            return state.refused_until[key] - now
+        charges = state.charges[key]
         for charge_id in [i for i, at in charges.items() if at <= now - budget.period]:
             del charges[charge_id]
         recent = sorted(charges.values())

@@ -251,34 +251,76 @@ return 1
 """
 )
 
-# KEYS: generations, refused. ARGV: max generations, period (us), id, then the caller's
-# memory: the refusal it saw (until, us) and (id, time) of its own charges. Puts back what
-# the store lost, then counts one token request against the budget: {0, time} when it fits
-# (and is recorded), else {microseconds until one would (also while a refusal lasts), 0}.
-_CHARGE_GENERATION_LUA = (
+# The budget scripts share KEYS (generations, refused, token) and open by putting back what
+# the caller remembers and the store lost: ARGV[1] the budget period (us), ARGV[2] the
+# refusal the caller saw (until, us), then from ARGV[first] (id, time) of its own charges.
+_BUDGET_LUA = (
     _COMMON_LUA
     + """
+local generations, refused_key = KEYS[1], KEYS[2]
 local now = now_us()
-local refused = tonumber(redis.call('GET', KEYS[2]) or '0')
-local remembered = tonumber(ARGV[4])
+local period = tonumber(ARGV[1])
+local refused = tonumber(redis.call('GET', refused_key) or '0')
+local remembered = tonumber(ARGV[2])
 if remembered > refused and remembered > now then
-  redis.call('SET', KEYS[2], int(remembered), 'PX', int(math.ceil((remembered - now) / 1000)))
+  redis.call('SET', refused_key, int(remembered), 'PX', int(math.ceil((remembered - now) / 1000)))
   refused = remembered
 end
-if refused > now then return {int(refused - now), 0} end
-local allowed, period = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 5, #ARGV, 2 do
-  redis.call('ZADD', KEYS[1], 'NX', ARGV[i + 1], ARGV[i])
+local function restore_charges(first)
+  if #ARGV < first then return end
+  for i = first, #ARGV, 2 do
+    redis.call('ZADD', generations, 'NX', ARGV[i + 1], ARGV[i])
+  end
+  redis.call('ZREMRANGEBYSCORE', generations, '-inf', int(now - period))
+  local last = redis.call('ZRANGE', generations, -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIRE', generations, int(math.ceil((tonumber(last[2]) + period - now) / 1000)))
+  end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now - period))
-local count = redis.call('ZCARD', KEYS[1])
+"""
+)
+
+# ARGV[3]: max generations, ARGV[4]: the new charge's id, charges from ARGV[5]. Counts one
+# token request against the budget: {0, time} when it fits (and is recorded), else
+# {microseconds until one would (also while a refusal lasts), 0}.
+_CHARGE_GENERATION_LUA = (
+    _BUDGET_LUA
+    + """
+if refused > now then return {int(refused - now), 0} end
+restore_charges(5)
+redis.call('ZREMRANGEBYSCORE', generations, '-inf', int(now - period))
+local allowed = tonumber(ARGV[3])
+local count = redis.call('ZCARD', generations)
 if count < allowed then
-  redis.call('ZADD', KEYS[1], int(now), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], int(math.ceil(period / 1000)))
+  redis.call('ZADD', generations, int(now), ARGV[4])
+  redis.call('PEXPIRE', generations, int(math.ceil(period / 1000)))
   return {0, int(now)}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - allowed, count - allowed, 'WITHSCORES')
+local oldest = redis.call('ZRANGE', generations, count - allowed, count - allowed, 'WITHSCORES')
 return {int(math.max(tonumber(oldest[2]) + period - now, 1)), 0}
+"""
+)
+
+# ARGV[3..5]: a token's value, refresh_at and expires_at (epoch s; an empty value: none),
+# charges from ARGV[6]. Gives a store that may have lost them the charges, the refusal and
+# the token (kept when the store holds none, or an older one: a later token revokes earlier
+# ones), then answers {1 if the token was put back, value, refresh_at, expires_at}.
+_RESTORE_LUA = (
+    _BUDGET_LUA
+    + """
+restore_charges(6)
+local put = 0
+if ARGV[3] ~= '' then
+  local current = redis.call('HGET', KEYS[3], 'expires_at')
+  if not current or tonumber(current) < tonumber(ARGV[5]) then
+    redis.call('HSET', KEYS[3], 'value', ARGV[3], 'refresh_at', ARGV[4], 'expires_at', ARGV[5])
+    local token_ms = math.ceil(tonumber(ARGV[5]) * 1000 - now / 1000)
+    redis.call('PEXPIRE', KEYS[3], int(math.max(token_ms, 1000)))
+    put = 1
+  end
+end
+local token = redis.call('HMGET', KEYS[3], 'value', 'refresh_at', 'expires_at')
+return {put, token[1], token[2], token[3]}
 """
 )
 
@@ -290,19 +332,6 @@ local now = now_us()
 local until_ = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], int(until_), 'PX', int(math.ceil((until_ - now) / 1000)))
 return int(until_)
-"""
-)
-
-# KEYS: token. ARGV: value, refresh_at, expires_at (epoch s). Stores the token only if the
-# store holds none: 1 when stored.
-_PUT_BACK_TOKEN_LUA = (
-    _COMMON_LUA
-    + """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'value', ARGV[1], 'refresh_at', ARGV[2], 'expires_at', ARGV[3])
-local token_ms = math.ceil(tonumber(ARGV[3]) * 1000 - now_us() / 1000)
-redis.call('PEXPIRE', KEYS[1], int(math.max(token_ms, 1000)))
-return 1
 """
 )
 
@@ -718,7 +747,7 @@ class RedisTokenStore:
         redis = coordination._redis
         self._charge_generation = redis.register_script(_CHARGE_GENERATION_LUA)
         self._refuse = redis.register_script(_REFUSE_LUA)
-        self._put_back = redis.register_script(_PUT_BACK_TOKEN_LUA)
+        self._restore = redis.register_script(_RESTORE_LUA)
         self._store_token = redis.register_script(_STORE_TOKEN_LUA)
         self._renew_lock = redis.register_script(_RENEW_LOCK_LUA)
         self._release_lock = redis.register_script(_RELEASE_LOCK_LUA)
@@ -740,16 +769,30 @@ class RedisTokenStore:
             return None
         return SharedToken(_text(value), float(_text(refresh_at)), float(_text(expires_at)))
 
-    async def put_back(self, key: str, token: SharedToken) -> bool:
-        stored = await self._coordination._script(
-            "putting the token back",
-            self._put_back,
-            [self._keys(key).token],
-            [token.value, repr(token.refresh_at), repr(token.expires_at)],
+    async def restore(
+        self, key: str, token: SharedToken | None, budget: TokenBudget, memory: BudgetMemory
+    ) -> SharedToken | None:
+        keys = self._keys(key)
+        held: list[str | int] = ["", 0, 0]
+        if token is not None:
+            held = [token.value, repr(token.refresh_at), repr(token.expires_at)]
+        period, refused_until, *charges = self._memory_args(budget, memory)
+        put, value, refresh_at, expires_at = await self._coordination._script(
+            "giving back the token and budget",
+            self._restore,
+            [keys.generations, keys.refused, keys.token],
+            [period, refused_until, *held, *charges],
         )
-        if stored:
-            log.warning("the Redis coordination store lost the token; this process put it back")
-        return bool(stored)
+        if put:
+            log.warning("the Redis coordination store had lost the token; it was put back")
+        if value is None or refresh_at is None or expires_at is None:
+            return None
+        return SharedToken(_text(value), float(_text(refresh_at)), float(_text(expires_at)))
+
+    @staticmethod
+    def _memory_args(budget: TokenBudget, memory: BudgetMemory) -> list[str | int]:
+        charges = [value for c in memory.charges for value in (c.id, _microseconds(c.at))]
+        return [_microseconds(budget.period), _microseconds(memory.refused_until), *charges]
 
     @contextlib.asynccontextmanager
     async def generating(self, key: str) -> AsyncIterator[TokenWriter]:
@@ -795,18 +838,12 @@ class RedisTokenStore:
     async def charge(self, key: str, budget: TokenBudget, memory: BudgetMemory) -> Charge | float:
         keys = self._keys(key)
         charge_id = uuid.uuid4().hex
-        remembered = [value for c in memory.charges for value in (c.id, _microseconds(c.at))]
+        period, refused_until, *charges = self._memory_args(budget, memory)
         wait, at = await self._coordination._script(
             "charging the token budget",
             self._charge_generation,
-            [keys.generations, keys.refused],
-            [
-                budget.max_generations,
-                _microseconds(budget.period),
-                charge_id,
-                _microseconds(memory.refused_until),
-                *remembered,
-            ],
+            [keys.generations, keys.refused, keys.token],
+            [period, refused_until, budget.max_generations, charge_id, *charges],
         )
         if int(wait) > 0:
             return int(wait) / 1_000_000

@@ -10,8 +10,7 @@ import pytest
 import redis.asyncio
 from redis_helpers import NewCoordination
 
-from ozoasync import TokenBudget, TokenBudgetExhaustedError
-from ozoasync import RedisCoordination
+from ozoasync import RedisCoordination, TokenBudget, TokenBudgetExhaustedError
 from ozoasync.cloudagent.token_store import AccountToken, BudgetCharge, TokenGenerator
 from ozoasync.transport.coordination import SharedToken
 from ozoasync.transport.redis_coordination import token_keys
