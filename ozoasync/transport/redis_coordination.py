@@ -16,15 +16,25 @@ clock (``TIME``), so processes' clocks never matter and no two processes take on
 - ``push_back`` (after a 429) sets a "not before" time and moves every queued reservation
   back by the same amount, so waiting senders keep their order and spacing.
 
-Per schedule key the store holds four Redis keys, all expiring on their own: ``queue``
+Per schedule key the store holds five Redis keys, all expiring on their own: ``queue``
 (reservations still waiting, by slot), ``planned`` and ``sent`` (the slot and the actual
-time of each send) and ``state`` (the push-back and how far back the logs must reach).
-Times are integer microseconds of the Redis clock.
+time of each send), ``state`` (the push-back and how far back the logs must reach) and
+``epoch`` (which life of the key's state this is; it lasts a week); and ``in_flight`` (the
+leases of the places of ``RateLimit.concurrency``). Times are integer microseconds of the
+Redis clock.
 
-The token of an account is a Redis hash (value, refresh_at, expires_at) expiring with the
-token; a lock (``SET NX PX``, renewed while held, released by compare-and-delete) makes
-generation single-flight across processes; a sorted set of generation times keeps the
-vendor's budget (10 per hour). ``redis`` is an optional dependency, imported on first use.
+A store that lost a key's state (restarted empty, flushed) has no epoch: the first script
+to see that starts a new life as a fresh process would (a send is taken to have happened
+just now, so the next one waits an interval), and each process, on its next call, gives
+back the sends it remembers (:class:`KeyMemory`). A waiting reservation of the old life is
+made afresh. The guard against the vendor's interval therefore holds across the loss.
+
+The token store (:class:`RedisTokenStore`, the coordination's ``tokens``): a Redis hash per
+account (value, refresh_at, expires_at) expiring with the token; a lock (``SET NX PX``,
+renewed while held, released by compare-and-delete) makes generation single-flight across
+processes; a sorted set of charges keeps the vendor's budget (10 per hour), into which every
+client puts back its own should the store lose them. ``redis`` is an optional dependency,
+imported on first use.
 """
 
 from __future__ import annotations
