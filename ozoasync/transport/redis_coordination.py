@@ -76,6 +76,10 @@ LOCK_TTL = 10.0
 TOKEN_POLL_INTERVAL = 0.05
 #: How often a waiter for a place in flight looks again (places are given back unannounced).
 IN_FLIGHT_POLL_INTERVAL = 0.02
+#: How often a held place in flight is renewed (at most; a third of the lease if shorter).
+#: A store that lost its places keeps their room for two renewals, until every live holder
+#: has put itself back: no two requests in flight, even then.
+IN_FLIGHT_RENEWAL = 0.5
 
 _COMMON_LUA = """
 local function now_us()
@@ -227,36 +231,58 @@ return {0, epoch, int(until_), 0}
 """
 )
 
-# KEYS: the in-flight set (holder -> lease expiry). ARGV: holder, places, lease (us).
-# Takes a place (0), or answers the microseconds until the first lease runs out.
-_ENTER_LUA = (
+# The in-flight scripts share KEYS (the set of holders -> lease expiry, a marker that the
+# store knows the set) and ARGV (holder, places, lease, grace; us). With no marker the store
+# never had the set, or lost it (restarted empty, flushed) while requests may be in flight:
+# their room is kept for the grace, within which each live holder renews and takes it back.
+_IN_FLIGHT_LUA = (
     _COMMON_LUA
     + """
+local holders, places = KEYS[1], tonumber(ARGV[2])
 local now = now_us()
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now))
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[3])), ARGV[1])
-  expire_log(KEYS[1], now, 0)
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  for i = 1, places do
+    redis.call('ZADD', holders, int(now + tonumber(ARGV[4])), 'unknown:' .. i)
+  end
+end
+redis.call('SET', KEYS[2], '1', 'PX', 604800000)
+redis.call('ZREMRANGEBYSCORE', holders, '-inf', int(now))
+local function hold()
+  redis.call('ZADD', holders, int(now + tonumber(ARGV[3])), ARGV[1])
+  expire_log(holders, now, 0)
+end
+"""
+)
+
+# Takes a place (0), or answers the microseconds until the first lease runs out.
+_ENTER_LUA = (
+    _IN_FLIGHT_LUA
+    + """
+if redis.call('ZCARD', holders) < places then
+  hold()
   return 0
 end
-local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local first = redis.call('ZRANGE', holders, 0, 0, 'WITHSCORES')
 return math.max(tonumber(first[2]) - now, 1)
 """
 )
 
-# Renew a held place (also putting it back into a store that lost it, while there is room):
+# Renews a held place, or puts it back into a store that lost it (in the room kept for it):
 # 1, or 0 when the place is gone (its lease ran out and others took the room).
 _RENEW_PLACE_LUA = (
-    _COMMON_LUA
+    _IN_FLIGHT_LUA
     + """
-local now = now_us()
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', int(now))
-if not redis.call('ZSCORE', KEYS[1], ARGV[1])
-   and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  return 0
+if not redis.call('ZSCORE', holders, ARGV[1]) then
+  local kept = false
+  for i = 1, places do
+    if redis.call('ZREM', holders, 'unknown:' .. i) == 1 then
+      kept = true
+      break
+    end
+  end
+  if not kept and redis.call('ZCARD', holders) >= places then return 0 end
 end
-redis.call('ZADD', KEYS[1], int(now + tonumber(ARGV[3])), ARGV[1])
-expire_log(KEYS[1], now, 0)
+hold()
 return 1
 """
 )
@@ -391,6 +417,7 @@ class ScheduleKeys:
     state: str
     epoch: str
     in_flight: str
+    in_flight_known: str
 
     def all(self) -> list[str]:
         """The keys every schedule script is given."""
@@ -416,6 +443,7 @@ def schedule_keys(prefix: str, key: str) -> ScheduleKeys:
         f"{base}:state",
         f"{base}:epoch",
         f"{base}:in_flight",
+        f"{base}:in_flight:known",
     )
 
 
@@ -667,11 +695,20 @@ class RedisCoordination:
     ) -> AsyncIterator[None]:
         """Hold one of ``places`` places of ``key`` in flight (renewed while held, given back
         on exit); a holder that dies loses it when its lease runs out."""
-        set_key = schedule_keys(self.prefix, key).in_flight
+        keys = schedule_keys(self.prefix, key)
+        set_key, script_keys = keys.in_flight, [keys.in_flight, keys.in_flight_known]
         holder = uuid.uuid4().hex
-        args: list[str | int] = [holder, places, _microseconds(self.lease)]
+        renew_every = min(self.lease / 3, IN_FLIGHT_RENEWAL)
+        args: list[str | int] = [
+            holder,
+            places,
+            _microseconds(self.lease),
+            _microseconds(2 * renew_every),
+        ]
         while True:
-            wait = int(await self._script("taking a place in flight", self._enter, [set_key], args))
+            wait = int(
+                await self._script("taking a place in flight", self._enter, script_keys, args)
+            )
             if wait == 0:
                 break
             # Places are given back without notice: look again soon, or when a lease ends.
@@ -682,9 +719,9 @@ class RedisCoordination:
 
         async def renew() -> None:
             while True:
-                await asyncio.sleep(self.lease / 3)
+                await asyncio.sleep(renew_every)
                 try:
-                    if not await self._renew_place(keys=[set_key], args=args):
+                    if not await self._renew_place(keys=script_keys, args=args):
                         log.warning("a place in flight for %s was lost", key.rsplit("|", 1)[-1])
                         return
                 except self._errors:

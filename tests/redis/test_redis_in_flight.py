@@ -125,3 +125,26 @@ async def test_the_one_in_flight_rule_holds_across_processes_when_the_holder_is_
     # The dead holder blocked the account until its lease ran out, not longer than that.
     first_after = held[1][0]
     assert first_after >= doomed_entered + lease - 0.05
+
+
+async def test_a_store_that_lost_its_places_keeps_room_for_the_holders(
+    own_redis: RedisServer, prefix: str
+) -> None:
+    limit = RateLimit(1000, 1.0, burst=True, concurrency=1)
+    clients = [own_redis.client(), own_redis.client()]
+    holder, other = (RedisCoordination(client, prefix=prefix) for client in clients)
+    try:
+        async with holder.slot(KEY, limit):
+            await clients[0].flushdb()  # the holder's place is gone with everything else
+            with pytest.raises(DeadlineExceededError):
+                async with other.slot(KEY, limit, max_wait=0.3):
+                    pytest.fail("two in flight after the store lost the holder's place")
+            await asyncio.sleep(0.7)  # the holder has renewed, putting its place back
+            with pytest.raises(DeadlineExceededError):
+                async with other.slot(KEY, limit, max_wait=0.3):
+                    pytest.fail("two in flight once the room kept for the holder ran out")
+        async with other.slot(KEY, limit, max_wait=2.0):
+            pass
+    finally:
+        for client in clients:
+            await client.aclose()
