@@ -110,9 +110,12 @@ async def drive(schedule: Schedule, duration: float, restart_at: float | None) -
         acquire = schedule.start()
         tasks = [asyncio.create_task(waiter(acquire)) for _ in range(schedule.waiters)]
         await asyncio.sleep(until - (time.monotonic() - started))
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Python 3.11's asyncio.wait_for (which redis-py uses) can swallow a cancellation
+        # that arrives as its operation completes: cancel until every waiter has stopped.
+        while pending := [task for task in tasks if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.1)
 
     if restart_at is not None:
         await process(restart_at)
