@@ -197,10 +197,20 @@ _RESERVE_LUA = _SCHEDULE_LUA + "\nreturn reserve()\n"
 _CONFIRM_LUA = (
     _SCHEDULE_LUA
     + """
-local slot = redis.call('ZSCORE', queue, id)
-if not slot then return reserve() end
-slot = guarded(tonumber(slot))
+local planned_slot = redis.call('ZSCORE', queue, id)
+if not planned_slot then return reserve() end
+planned_slot = tonumber(planned_slot)
+local slot = guarded(planned_slot)
 if slot > now then
+  -- Held back (a late send before it, a push-back): so is every reservation after it, by
+  -- as much; moving them now spares each a confirmation that would only learn that.
+  local shift = slot - planned_slot
+  if shift > 0 then
+    local later = redis.call('ZRANGEBYSCORE', queue, '(' .. int(planned_slot), '+inf', 'WITHSCORES')
+    for i = 1, #later, 2 do
+      redis.call('ZADD', queue, int(tonumber(later[i + 1]) + shift), later[i])
+    end
+  end
   redis.call('ZADD', queue, int(slot), id)
   keep(queue)
   return {slot - now, epoch, int(slot), 0}

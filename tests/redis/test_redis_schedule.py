@@ -226,3 +226,22 @@ def test_a_prefix_is_required(redis_client: redis.asyncio.Redis) -> None:
     with pytest.raises(ValueError, match="prefix"):
         RedisCoordination(redis_client, prefix="")
     assert repr(RedisCoordination(redis_client, prefix="p")) == "RedisCoordination(prefix='p')"
+
+
+async def test_a_held_back_reservation_moves_the_ones_behind_it(
+    new_coordination: NewCoordination,
+) -> None:
+    limit = RateLimit(3, 0.6)  # slots 0.204 s apart; sends at least 0.2 s apart
+    coordination = new_coordination()
+    first, _ = await coordination.reserve(KEY, limit)
+    (second, _), (third, third_slot) = [await coordination.reserve(KEY, limit) for _ in range(2)]
+    # The first sends a whole slot late: the second is held back a vendor interval from it...
+    await asyncio.sleep(2 * limit.window)
+    assert await coordination.confirm(first) == 0
+    held = await coordination.confirm(second)
+    assert held > limit.min_gap / 2
+    # ...and the third, one slot behind the second, learns its new slot at its first look.
+    await asyncio.sleep(third_slot - 2 * limit.window)
+    assert await coordination.confirm(third) > limit.min_gap / 2
+    for reservation in (second, third):
+        await coordination.cancel(reservation)
