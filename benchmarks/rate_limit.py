@@ -10,7 +10,10 @@ scenario kills the process 90% into the first window (its limiter state is lost)
 a fresh one.
 
     .venv/bin/python benchmarks/rate_limit.py [--requests 100] [--period 6] [--windows 2]
-        [--jitter 0.03] [--waiters 20] [--seed 1]
+        [--jitter 0.03] [--waiters 20] [--seed 1] [--redis redis://127.0.0.1:6379/0]
+
+``--redis`` adds the default schedule shared through a RedisCoordination (a key prefix of
+its own; a restarted process is a new RedisCoordination over the same Redis state).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import platform
 import random
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -66,17 +70,30 @@ class SleepLoop:
         self.first = False
 
 
-def schedules(n: int, period: float, waiters: int) -> list[Schedule]:
+def schedules(n: int, period: float, waiters: int, redis_url: str | None) -> list[Schedule]:
     def ozoasync(limit: RateLimit) -> Acquire:
         return functools.partial(InProcessLimiter().acquire, "key", limit)
 
     even, burst = RateLimit(n, period), RateLimit(n, period, burst=True)
-    return [
+    found = [
         Schedule("ozoasync even spacing (default)", lambda: ozoasync(even), waiters),
         Schedule("ozoasync burst mode", lambda: ozoasync(burst), waiters),
         Schedule(f"AsyncLimiter({n}, T)", lambda: AsyncLimiter(n, period).acquire, waiters),
         Schedule(f"sleep(T/{n}) loop", lambda: SleepLoop(period / n).acquire, 1),
     ]
+    if redis_url is not None:
+        import redis.asyncio
+
+        from ozoasync import RedisCoordination
+
+        prefix = f"ozoasync-bench-{uuid.uuid4().hex}"
+        client = redis.asyncio.Redis.from_url(redis_url)
+
+        def shared() -> Acquire:
+            return functools.partial(RedisCoordination(client, prefix=prefix).acquire, "key", even)
+
+        found.insert(1, Schedule("ozoasync even spacing, RedisCoordination", shared, waiters))
+    return found
 
 
 async def drive(schedule: Schedule, duration: float, restart_at: float | None) -> list[float]:
@@ -93,9 +110,12 @@ async def drive(schedule: Schedule, duration: float, restart_at: float | None) -
         acquire = schedule.start()
         tasks = [asyncio.create_task(waiter(acquire)) for _ in range(schedule.waiters)]
         await asyncio.sleep(until - (time.monotonic() - started))
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Python 3.11's asyncio.wait_for (which redis-py uses) can swallow a cancellation
+        # that arrives as its operation completes: cancel until every waiter has stopped.
+        while pending := [task for task in tasks if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.1)
 
     if restart_at is not None:
         await process(restart_at)
@@ -156,6 +176,7 @@ async def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.03, help="max arrival jitter (0.03)")
     parser.add_argument("--waiters", type=int, default=20, help="coroutines asking (20)")
     parser.add_argument("--seed", type=int, default=1, help="jitter seed (1)")
+    parser.add_argument("--redis", default=None, help="also run the schedule on this Redis")
     args = parser.parse_args()
     n, period = args.requests, args.period
     duration = args.windows * period
@@ -171,7 +192,7 @@ async def main() -> None:
     )
     print("Rejections: fixed window and sliding counter at the worst of 10 window alignments.\n")
     rows = []
-    for schedule in schedules(n, period, args.waiters):
+    for schedule in schedules(n, period, args.waiters, args.redis):
         for scenario, restart_at in (("steady", None), ("restart", 0.9 * period)):
             sends = await drive(schedule, duration, restart_at)
             arrivals = [s + rng.uniform(0, args.jitter) for s in sends]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from ..errors import AuthenticationError
+from ..errors import AuthenticationError, RateLimitError, TokenBudgetExhaustedError
 from ..transport.call import Call
-from ..transport.coordination import (
-    BudgetCharge,
-    Coordination,
-    SharedToken,
-    TokenBudget,
-    TokenGenerator,
-)
+from ..transport.coordination import SharedToken
+from . import wire
+from .token_store import AccountToken, BudgetCharge
+
+if TYPE_CHECKING:
+    from ..transport.http import Transport
 
 
 class ApiKeyAuth:
@@ -26,7 +26,7 @@ class ApiKeyAuth:
     def __repr__(self) -> str:
         return "ApiKeyAuth(api_key=<redacted>)"
 
-    async def prepare(self) -> None:
+    async def prepare(self, transport: Transport) -> None:
         return None
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
@@ -47,7 +47,7 @@ class BudgetedAuth:
     def __repr__(self) -> str:
         return "BudgetedAuth(api_key=<redacted>)"
 
-    async def prepare(self) -> None:
+    async def prepare(self, transport: Transport) -> None:
         await self._charge()
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
@@ -57,43 +57,55 @@ class BudgetedAuth:
         return False
 
 
+async def request_token(
+    transport: Transport, username: str, api_key_auth: ApiKeyAuth, charge: BudgetCharge
+) -> tuple[str, float]:
+    """Generate a token at the vendor: its value and expiry (epoch seconds). ``charge``
+    counts every attempt against the token budget before it is sent."""
+    call = wire.generate_token(username)
+    try:
+        sent = await transport.send(
+            call, wire.interpret_token, authenticator=BudgetedAuth(api_key_auth, charge)
+        )
+    except TokenBudgetExhaustedError:
+        raise
+    except RateLimitError as error:  # an HTTP 429, after the retries it allowed
+        raise wire.token_refused(error) from None
+    value = sent.value.token
+    assert value is not None, "interpret_token only returns answers with a token"
+    return value, wire.jwt_expiry(value, received=time.time())
+
+
 class TokenAuth:
     """Sends ``Authorization: Bearer`` (and ``apiKey``, as the vendor's samples do).
 
-    The token lives in the coordination (one per account, shared by every client, process and
-    host that shares it); each client keeps a local copy until it is due for refresh or the
-    server rejects it. Generation is single-flight and kept within the vendor's budget.
+    The token is the account's (:class:`AccountToken`: one per account, shared by every
+    client, process and host that shares the coordination); it is generated through the
+    transport that sends with it, single-flight and within the vendor's budget.
     """
 
-    def __init__(
-        self,
-        api_key: str,
-        key: str,
-        coordination: Coordination,
-        generate: TokenGenerator,
-        budget: TokenBudget | None = None,
-    ) -> None:
-        self._api_key = api_key
-        self._key = key
-        self._coordination = coordination
-        self._generate = generate
-        self._budget = budget or TokenBudget()
+    def __init__(self, api_key_auth: ApiKeyAuth, username: str, token: AccountToken) -> None:
+        self._api_key_auth = api_key_auth
+        self._username = username
+        self._account_token = token
         self._token: SharedToken | None = None
         self._stale: str | None = None
 
     def __repr__(self) -> str:
         return "TokenAuth(api_key=<redacted>, token=<redacted>)"
 
-    async def prepare(self) -> None:
-        token = self._token
-        if token is None or token.value == self._stale or not token.fresh(time.time()):
-            self._token = await self._coordination.token(
-                self._key, self._stale, self._generate, self._budget
-            )
+    async def prepare(self, transport: Transport) -> None:
+        async def generate(charge: BudgetCharge) -> tuple[str, float]:
+            return await request_token(transport, self._username, self._api_key_auth, charge)
+
+        self._token = await self._account_token.current(self._stale, generate)
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
         assert self._token is not None, "prepare() runs before headers()"
-        return {"apiKey": self._api_key, "Authorization": f"Bearer {self._token.value}"}
+        return {
+            **self._api_key_auth.headers(call, url),
+            "Authorization": f"Bearer {self._token.value}",
+        }
 
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         sent = headers.get("Authorization", "").removeprefix("Bearer ")

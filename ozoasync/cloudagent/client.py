@@ -8,6 +8,7 @@ from typing import Literal
 import aiohttp
 
 from .. import validation
+from ..errors import RequestValidationError
 from ..transport.client_base import TransportClient, check_shared_options
 from ..transport.coordination import PROCESS_COORDINATION, Coordination, TokenBudget
 from ..transport.http import Transport
@@ -20,6 +21,7 @@ from .block_numbers import BlockNumbers
 from .campaign_data import CampaignData
 from .phones import Phones
 from .scheduled_data import ScheduledData
+from .token_store import AccountToken
 from .tokens import Tokens
 
 REGIONS = {
@@ -74,24 +76,35 @@ class CloudAgentClient(TransportClient):
         base_url = validation.base_url(base_url)
         timeout = validation.seconds(timeout, "timeout")
         check_shared_options(rate_limits, coordination, retry, session)
+        if coordination is not None and not hasattr(coordination, "tokens"):
+            raise RequestValidationError(
+                "coordination", "must share tokens too (.tokens): pass a RedisCoordination"
+            )
         validation.instance(token_budget, "token_budget", TokenBudget)
         self.auth = auth
         self.base_url = base_url
         coordination = coordination or PROCESS_COORDINATION
         api_key_auth = ApiKeyAuth(api_key)
+        account_token = AccountToken(
+            coordination.tokens,
+            f"token|{self.base_url}|{self.username}",
+            token_budget or TokenBudget(),
+        )
         self._transport = Transport(
             base_url=self.base_url,
             scope=self.username,
-            authenticator=api_key_auth,
+            authenticator=(
+                TokenAuth(api_key_auth, self.username, account_token)
+                if auth == "token"
+                else api_key_auth
+            ),
             coordination=coordination,
             rate_limits=merge_rate_limits(rate_limits),
             retry=retry or RetryPolicy(),
             timeout=timeout,
             session=session,
         )
-        token_key = f"token|{self.base_url}|{self.username}"
-        budget = token_budget or TokenBudget()
-        context = Context(self._transport, self.username, coordination, token_key, api_key_auth)
+        context = Context(self._transport, self.username, api_key_auth, account_token)
         #: deleteCampaignData; DeleteBulkData (``delete_across``).
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.
@@ -101,11 +114,7 @@ class CloudAgentClient(TransportClient):
         #: PhoneManageV2 edit.
         self.phones = Phones(context)
         #: CAToken/generateToken.
-        self.tokens = Tokens(context, budget)
-        if auth == "token":
-            self._transport.authenticator = TokenAuth(
-                api_key, token_key, coordination, self.tokens.fetch, budget
-            )
+        self.tokens = Tokens(context)
 
     def __repr__(self) -> str:
         return (

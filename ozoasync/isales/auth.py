@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
 from ..errors import AuthenticationError
 from ..transport.call import Call
 from . import signing
+
+if TYPE_CHECKING:
+    from ..transport.http import Transport
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -40,7 +44,7 @@ class C2Auth:
     def __repr__(self) -> str:
         return "C2Auth(app_key=<redacted>, app_secret=<redacted>)"
 
-    async def prepare(self) -> None:
+    async def prepare(self, transport: Transport) -> None:
         return None
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:

@@ -14,7 +14,7 @@ import aiohttp
 from .. import validation
 from ..errors import RequestValidationError
 from ..transport.client_base import TransportClient, check_shared_options
-from ..transport.coordination import PROCESS_COORDINATION, Coordination
+from ..transport.coordination import PROCESS_COORDINATION, ScheduleStore
 from ..transport.http import Transport
 from ..transport.ratelimit import RateLimit
 from ..transport.retry import RetryPolicy
@@ -101,7 +101,7 @@ class ISalesClient(TransportClient):
         timeout: float = 30.0,
         session: aiohttp.ClientSession | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
-        coordination: Coordination | None = None,
+        coordination: ScheduleStore | None = None,
     ) -> None:
         self.base_url = checked_base_url(base_url)
         app_key = checked_app_key(app_key)

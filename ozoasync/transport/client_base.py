@@ -10,7 +10,7 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from .coordination import COORDINATION_METHODS
+from .coordination import SCHEDULE_STORE_METHODS
 from .http import Transport
 from .ratelimit import RateLimit
 from .retry import RetryPolicy
@@ -26,7 +26,7 @@ def check_shared_options(
         for endpoint, limit in rate_limits.items():
             validation.non_empty_text(endpoint, "rate_limits")
             validation.instance(limit, "rate_limits", RateLimit)
-    validation.has_methods(coordination, "coordination", COORDINATION_METHODS)
+    validation.has_methods(coordination, "coordination", SCHEDULE_STORE_METHODS)
     validation.instance(retry, "retry", RetryPolicy)
     validation.instance(session, "session", aiohttp.ClientSession)
 

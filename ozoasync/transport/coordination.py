@@ -1,22 +1,29 @@
 """Coordination: where the rate-limit schedule and the shared API token live.
 
+Two small protocols: a :class:`ScheduleStore` (send slots, places in flight, push-backs)
+and a :class:`TokenStore` (the storage under the token algorithm, which is written once, in
+``ozoasync.cloudagent.token_store``). A :class:`Coordination` is what a user passes to a
+client: a schedule store that also offers a token store as ``.tokens``.
 ``InProcessCoordination`` (the default) shares them between every client of one process
 that uses the same instance; ``ozoasync.RedisCoordination`` shares them between processes
-and hosts. Both implement :class:`Coordination`.
+and hosts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from ..errors import DeadlineExceededError, TokenBudgetExhaustedError
-from .ratelimit import InProcessLimiter, RateLimit
+from ..errors import DeadlineExceededError
+from .ratelimit import InFlightLimiter, InProcessLimiter, RateLimit, SlotTooLate
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,49 +50,97 @@ class TokenBudget:
     period: float = 3600.0
 
 
-def refresh_time(received: float, expires_at: float) -> float:
-    """Refresh after 11/12 of the token's remaining life: 55 minutes for the vendor's
-    60-minute token, early enough that no request carries an expired one."""
-    return received + (expires_at - received) * 11 / 12
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One token request counted against the budget: an id, and when (epoch seconds on the
+    store's clock)."""
+
+    id: str
+    at: float
 
 
-BudgetCharge = Callable[[], Awaitable[None]]
-"""Counts one token request against the generation budget, or raises
-TokenBudgetExhaustedError. Called before *every* request that may make the vendor issue a
-token (retries included): each one spends the vendor's budget, answered or not."""
+@dataclass(frozen=True, slots=True)
+class BudgetMemory:
+    """What one client remembers of an account's budget: the charges it made itself and the
+    vendor refusal it saw. Every charge hands it to the store, which puts back whatever it
+    lost (a restarted or flushed Redis), so the budget is rebuilt, never reset to zero."""
 
-TokenGenerator = Callable[[BudgetCharge], Awaitable[tuple[str, float]]]
-"""Generates a token, charging the budget before each request it sends: returns the token's
-value and its expiry (epoch seconds)."""
+    charges: tuple[Charge, ...] = ()
+    refused_until: float = 0.0
 
 
-class Coordination(Protocol):
-    """What a client needs shared: send slots per key, back-off, and one token per account."""
+class ScheduleStore(Protocol):
+    """Send slots per key, places in flight, and back-off: what the transport needs."""
 
     async def acquire(self, key: str, limit: RateLimit) -> float:
-        """Wait until a request to ``key`` may be sent; returns the seconds waited."""
+        """Wait until a request to ``key`` may be sent; returns the seconds waited. (The
+        rate part of :meth:`slot` alone: no place in flight, no bound.)"""
         ...
 
     def slot(
         self, key: str, limit: RateLimit, *, max_wait: float | None = None
     ) -> AbstractAsyncContextManager[float]:
-        """``async with coordination.slot(key, limit, max_wait=s) as waited:`` wait for a send
-        slot of ``key`` (and, when ``limit.concurrency`` is set, a place among the requests in
-        flight, held until the block exits); ``waited`` is the seconds it took. When neither
-        can be had within ``max_wait`` seconds it raises DeadlineExceededError, having
-        consumed nothing and kept no place in the queue."""
+        """``async with store.slot(key, limit, max_wait=s) as waited:`` wait for a send slot
+        of ``key`` (and, when ``limit.concurrency`` is set, first a place among the requests
+        in flight, held until the block exits); ``waited`` is the seconds it took. When
+        either cannot be had within ``max_wait`` seconds it raises DeadlineExceededError
+        as soon as that is known, having consumed nothing and kept no place in any queue."""
         ...
 
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
         """Hold every sender of ``key`` for ``delay`` seconds (the server said slow down)."""
         ...
 
-    async def token(
-        self, key: str, stale: str | None, generate: TokenGenerator, budget: TokenBudget
-    ) -> SharedToken:
-        """The shared token of ``key``; generated once (single-flight) when there is none, it
-        is due for refresh, or it equals ``stale`` (the server rejected it). ``generate`` is
-        handed the charge that keeps every request it sends within ``budget``."""
+
+class TokenWriter(Protocol):
+    """The single right to replace a key's token, from :meth:`TokenStore.generating`."""
+
+    async def store(self, token: SharedToken) -> bool:
+        """Share ``token``; False when the right was lost meanwhile (it was not stored)."""
+        ...
+
+
+class TokenStore(Protocol):
+    """Storage primitives for one token per key; the algorithm over them (single flight,
+    budget, refusal memory, recovery) lives in ``ozoasync.cloudagent.token_store``."""
+
+    async def read(self, key: str) -> SharedToken | None:
+        """The stored token, if any."""
+        ...
+
+    async def restore(
+        self, key: str, token: SharedToken | None, budget: TokenBudget, memory: BudgetMemory
+    ) -> SharedToken | None:
+        """Give a store that may have lost them (restarted empty, flushed) what a client
+        remembers: the charges and refusal in ``memory``, and ``token`` when the store holds
+        none or an older one (each new token revokes the earlier ones); then the token the
+        store holds, as :meth:`read`."""
+        ...
+
+    def generating(self, key: str) -> AbstractAsyncContextManager[TokenWriter]:
+        """Wait for, then hold, the right to generate ``key``'s token: one holder at a time
+        across everyone sharing the store (a holder that dies loses it after a short lease)."""
+        ...
+
+    async def charge(self, key: str, budget: TokenBudget, memory: BudgetMemory) -> Charge | float:
+        """Count one token request against ``budget``, after putting back the charges and
+        refusal in ``memory`` that the store lost: the recorded Charge, or the seconds until
+        one would fit (also while a refusal is remembered)."""
+        ...
+
+    async def refuse(self, key: str, seconds: float) -> float:
+        """Remember that the vendor refused a token for ``seconds``; returns until when
+        (epoch seconds on the store's clock)."""
+        ...
+
+
+class Coordination(ScheduleStore, Protocol):
+    """What a client is given to share: a schedule store, with the token store of the same
+    place as ``tokens``."""
+
+    @property
+    def tokens(self) -> TokenStore:
+        """Where CloudAgent accounts keep their shared token and budget."""
         ...
 
     async def aclose(self) -> None:
@@ -93,17 +148,116 @@ class Coordination(Protocol):
         ...
 
 
-#: The methods of :class:`Coordination`, checked when a client is given one.
-COORDINATION_METHODS = ("acquire", "slot", "push_back", "token", "aclose")
+#: The methods of a :class:`ScheduleStore`, checked when a client is given one.
+SCHEDULE_STORE_METHODS = ("acquire", "slot", "push_back")
+
+
+def deadline_error(key: str, max_wait: float | None) -> DeadlineExceededError:
+    """The error of a caller that could not get a slot of ``key`` within ``max_wait``."""
+    endpoint = key.rsplit("|", 1)[-1]
+    return DeadlineExceededError(
+        f"no rate-limit slot for {endpoint} within the deadline ({max_wait or 0:.3g} s); "
+        f"nothing was sent",
+        endpoint=endpoint,
+        http_status=0,
+    )
+
+
+class PerLoop(Generic[S]):
+    """One state per running event loop: asyncio locks and futures belong to one loop."""
+
+    def __init__(self, make: type[S]) -> None:
+        self._make = make
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, S] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self) -> S:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            state = self._states[loop] = self._make()
+        return state
 
 
 @dataclass(slots=True)
-class _LoopState:
+class _ScheduleState:
     limiter: InProcessLimiter = field(default_factory=InProcessLimiter)
+    in_flight: InFlightLimiter = field(default_factory=InFlightLimiter)
+
+
+@dataclass(slots=True)
+class _TokenState:
     tokens: dict[str, SharedToken] = field(default_factory=dict)
-    token_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
-    generations: dict[str, list[float]] = field(default_factory=dict)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    charges: dict[str, dict[str, float]] = field(default_factory=dict)
     refused_until: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _DictWriter:
+    tokens: dict[str, SharedToken]
+    key: str
+
+    async def store(self, token: SharedToken) -> bool:
+        self.tokens[self.key] = token
+        return True
+
+
+class InProcessTokenStore:
+    """The token store of one process (per event loop)."""
+
+    def __init__(self) -> None:
+        self._loops = PerLoop(_TokenState)
+
+    async def read(self, key: str) -> SharedToken | None:
+        return self._loops.get().tokens.get(key)
+
+    async def restore(
+        self, key: str, token: SharedToken | None, budget: TokenBudget, memory: BudgetMemory
+    ) -> SharedToken | None:
+        state = self._loops.get()
+        self._restore(state, key, memory)
+        current = state.tokens.get(key)
+        if token is not None and (current is None or current.expires_at < token.expires_at):
+            state.tokens[key] = current = token
+        return current
+
+    @staticmethod
+    def _restore(state: _TokenState, key: str, memory: BudgetMemory) -> None:
+        state.refused_until[key] = max(state.refused_until.get(key, 0.0), memory.refused_until)
+        charges = state.charges.setdefault(key, {})
+        for remembered in memory.charges:
+            charges.setdefault(remembered.id, remembered.at)
+
+    @asynccontextmanager
+    async def generating(self, key: str) -> AsyncIterator[TokenWriter]:
+        state = self._loops.get()
+        async with state.locks.setdefault(key, asyncio.Lock()):
+            yield _DictWriter(state.tokens, key)
+
+    async def charge(self, key: str, budget: TokenBudget, memory: BudgetMemory) -> Charge | float:
+        state = self._loops.get()
+        now = time.time()
+        self._restore(state, key, memory)
+        if state.refused_until[key] > now:
+            return state.refused_until[key] - now
+        charges = state.charges[key]
+        for charge_id in [i for i, at in charges.items() if at <= now - budget.period]:
+            del charges[charge_id]
+        recent = sorted(charges.values())
+        if len(recent) >= budget.max_generations:
+            # The request that must age out before another fits the budget.
+            return max(recent[-budget.max_generations] + budget.period - now, 1e-6)
+        charge = Charge(uuid.uuid4().hex, now)
+        charges[charge.id] = charge.at
+        return charge
+
+    async def refuse(self, key: str, seconds: float) -> float:
+        state = self._loops.get()
+        until = max(state.refused_until.get(key, 0.0), time.time() + seconds)
+        state.refused_until[key] = until
+        return until
 
 
 class InProcessCoordination:
@@ -112,112 +266,46 @@ class InProcessCoordination:
     belong to one event loop, so each running loop has its own state.)"""
 
     def __init__(self) -> None:
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._loops = PerLoop(_ScheduleState)
+        self._tokens = InProcessTokenStore()
 
-    def _state(self) -> _LoopState:
-        loop = asyncio.get_running_loop()
-        state = self._loops.get(loop)
-        if state is None:
-            state = self._loops[loop] = _LoopState()
-        return state
+    @property
+    def tokens(self) -> TokenStore:
+        return self._tokens
 
     async def acquire(self, key: str, limit: RateLimit) -> float:
-        return await self._state().limiter.acquire(key, limit)
+        return await self._loops.get().limiter.acquire(key, limit)
 
-    def slot(
+    @asynccontextmanager
+    async def slot(
         self, key: str, limit: RateLimit, *, max_wait: float | None = None
-    ) -> AbstractAsyncContextManager[float]:
-        return bounded_slot(self.acquire, key, limit, max_wait)
+    ) -> AsyncIterator[float]:
+        state = self._loops.get()
+        started = state.limiter.clock()
+        deadline = None if max_wait is None else started + max_wait
+        entered = False
+        try:
+            try:
+                # Waiting in a queue has no known end: the bound cancels it, which gives the
+                # place back. A slot known to lie beyond the deadline is refused at once.
+                async with asyncio.timeout(max_wait):
+                    if limit.concurrency is not None:
+                        await state.in_flight.enter(key, limit.concurrency)
+                        entered = True
+                    await state.limiter.acquire(key, limit, deadline)
+            except (TimeoutError, SlotTooLate):
+                raise deadline_error(key, max_wait) from None
+            yield state.limiter.clock() - started
+        finally:
+            if entered:
+                state.in_flight.leave(key)
 
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
-        await self._state().limiter.push_back(key, limit, delay)
-
-    async def token(
-        self, key: str, stale: str | None, generate: TokenGenerator, budget: TokenBudget
-    ) -> SharedToken:
-        state = self._state()
-        current = state.tokens.get(key)
-        if token_usable(current, stale):
-            assert current is not None
-            return current
-        async with state.token_locks.setdefault(key, asyncio.Lock()):
-            # Whoever held the lock before us may have refreshed it already.
-            current = state.tokens.get(key)
-            if token_usable(current, stale):
-                assert current is not None
-                return current
-
-            async def charge() -> None:
-                now = time.time()
-                if state.refused_until.get(key, 0.0) > now:
-                    raise budget_error(retry_after=state.refused_until[key] - now)
-                recent = [t for t in state.generations.get(key, []) if t > now - budget.period]
-                if len(recent) >= budget.max_generations:
-                    # The request that must age out before another fits the budget.
-                    oldest = recent[-budget.max_generations]
-                    raise budget_error(retry_after=oldest + budget.period - now)
-                state.generations[key] = [*recent, now]
-
-            try:
-                value, expires_at = await generate(charge)
-            except TokenBudgetExhaustedError as error:
-                # Every caller queued behind this one fails fast instead of asking again.
-                state.refused_until[key] = time.time() + refusal_period(error, budget)
-                raise
-            token = SharedToken(value, refresh_time(time.time(), expires_at), expires_at)
-            state.tokens[key] = token
-            return token
+        await self._loops.get().limiter.push_back(key, limit, delay)
 
     async def aclose(self) -> None:
         return None
 
 
-@asynccontextmanager
-async def bounded_slot(
-    acquire: Callable[[str, RateLimit], Awaitable[float]],
-    key: str,
-    limit: RateLimit,
-    max_wait: float | None,
-) -> AsyncIterator[float]:
-    """A slot from ``acquire`` within ``max_wait`` seconds: a waiter cancelled by the bound
-    gives its place back, as every cancelled waiter does."""
-    try:
-        async with asyncio.timeout(max_wait):
-            waited = await acquire(key, limit)
-    except TimeoutError:
-        raise DeadlineExceededError(
-            f"no rate-limit slot for {key.rsplit('|', 1)[-1]} within the deadline "
-            f"({max_wait:.3g} s); nothing was sent",
-            endpoint=key.rsplit("|", 1)[-1],
-            http_status=0,
-        ) from None
-    yield waited
-
-
 PROCESS_COORDINATION = InProcessCoordination()
 """The default coordination of every client in this process."""
-
-
-def token_usable(token: SharedToken | None, stale: str | None) -> bool:
-    """The token exists, is not the one the server rejected, and is not due for refresh."""
-    return token is not None and token.value != stale and token.fresh(time.time())
-
-
-def refusal_period(error: TokenBudgetExhaustedError, budget: TokenBudget) -> float:
-    """How long a spent budget stays spent: as long as the server said, or one whole budget
-    period when it did not say (the vendor's own refusal comes without a Retry-After)."""
-    return error.retry_after if error.retry_after is not None else budget.period
-
-
-def budget_error(retry_after: float) -> TokenBudgetExhaustedError:
-    """The error raised instead of a generation that would exceed the budget."""
-    error = TokenBudgetExhaustedError(
-        f"token generation budget exhausted; the next token may be generated in "
-        f"{retry_after:.0f} s (generating one now would invalidate the token in use)",
-        endpoint="generateToken",
-        http_status=0,
-    )
-    error.retry_after = max(retry_after, 0.0)
-    return error

@@ -30,7 +30,7 @@ from ..errors import (
     TransportError,
 )
 from .call import Answer, Call, Delivered, Interpreter
-from .coordination import Coordination
+from .coordination import ScheduleStore
 from .ratelimit import RateLimit
 from .retry import RetryPolicy, describe, is_token_rejection, parse_retry_after
 
@@ -44,8 +44,9 @@ class Authenticator(Protocol):
     before the rate-limit slot is taken; ``headers`` is instant and runs after it, so nothing
     slow sits between the slot and the send, and a signature's timestamp is fresh."""
 
-    async def prepare(self) -> None:
-        """Make sure credentials are at hand (e.g. a token that is not due for refresh)."""
+    async def prepare(self, transport: Transport) -> None:
+        """Make sure credentials are at hand (e.g. a token that is not due for refresh);
+        ``transport`` sends whatever requests that takes (a token generation)."""
         ...
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
@@ -159,7 +160,7 @@ class Transport:
         base_url: str,
         scope: str,
         authenticator: Authenticator,
-        coordination: Coordination,
+        coordination: ScheduleStore,
         rate_limits: Mapping[str, RateLimit],
         retry: RetryPolicy,
         timeout: float,
@@ -294,7 +295,7 @@ class Transport:
         url = self.base_url + call.path
         session = self._client_session()
         try:
-            await auth.prepare()
+            await auth.prepare(self)
             if limit is not None:
                 waited = await self._coordination.acquire(key, limit)
                 if waited > 0.05:

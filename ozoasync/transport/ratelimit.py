@@ -160,6 +160,10 @@ class _KeyState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+class SlotTooLate(Exception):
+    """The next slot of a key lies beyond the caller's deadline: nothing was consumed."""
+
+
 class InProcessLimiter:
     """The schedule for one process: one lock per key, held while waiting for the send time.
 
@@ -177,7 +181,7 @@ class InProcessLimiter:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         timer_slack: float = 0.002,
     ) -> None:
-        self._clock = clock
+        self.clock = clock
         self._sleep = sleep
         self._timer_slack = timer_slack
         self._keys: dict[str, _KeyState] = {}
@@ -185,25 +189,70 @@ class InProcessLimiter:
     def _state(self, key: str) -> _KeyState:
         state = self._keys.get(key)
         if state is None:
-            state = self._keys[key] = _KeyState(Schedule.fresh(self._clock()))
+            state = self._keys[key] = _KeyState(Schedule.fresh(self.clock()))
         return state
 
-    async def acquire(self, key: str, limit: RateLimit) -> float:
-        """Wait for the next send slot of ``key``; returns the seconds waited."""
+    async def acquire(self, key: str, limit: RateLimit, deadline: float | None = None) -> float:
+        """Wait for the next send slot of ``key``; returns the seconds waited. When the slot
+        lies beyond ``deadline`` (on :attr:`clock`), raises SlotTooLate at once, recording
+        nothing, so the waiters behind move up."""
         state = self._state(key)
-        started = self._clock()
+        started = self.clock()
         async with state.lock:
-            now = turn = self._clock()
+            now = turn = self.clock()
             # Re-read after every sleep: a push-back may have moved the slot meanwhile.
             while (slot := max(turn, state.schedule.earliest(limit))) > now:
+                if deadline is not None and slot > deadline:
+                    raise SlotTooLate
                 remaining = slot - now
                 await self._sleep(
                     remaining - self._timer_slack if remaining > self._timer_slack else 0
                 )
-                now = self._clock()
+                now = self.clock()
             state.schedule.record(limit, slot, now)
         return now - started
 
     async def push_back(self, key: str, limit: RateLimit, delay: float) -> None:
         """No send of ``key`` before ``delay`` seconds from now (after a 429)."""
-        self._state(key).schedule.push_back(self._clock() + delay)
+        self._state(key).schedule.push_back(self.clock() + delay)
+
+
+@dataclass(slots=True)
+class _InFlight:
+    held: int = 0
+    waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+    def wake_next(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+
+class InFlightLimiter:
+    """At most ``n`` holders per key at once, in one process (``RateLimit.concurrency``).
+    Waiters are woken in arrival order; each re-checks its own ``n`` (clients may configure
+    different limits for one key)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, _InFlight] = {}
+
+    async def enter(self, key: str, n: int) -> None:
+        """Wait for a place among the ``n`` holders of ``key``; cancelling gives it back."""
+        state = self._keys.setdefault(key, _InFlight())
+        while state.held >= n:
+            waiter = asyncio.get_running_loop().create_future()
+            state.waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    state.wake_next()  # woken but leaving: pass the wake-up on
+                raise
+        state.held += 1
+
+    def leave(self, key: str) -> None:
+        state = self._keys[key]
+        state.held -= 1
+        state.wake_next()

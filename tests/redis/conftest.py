@@ -6,12 +6,13 @@ starts one), a key prefix of the test's own, and every key under it deleted afte
 
 from __future__ import annotations
 
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio
-from redis_helpers import REDIS_HOST, REDIS_PORT, NewCoordination, redis_is_up
+from redis_helpers import REDIS_HOST, REDIS_PORT, NewCoordination, RedisServer, redis_is_up
 
 from ozoasync import RedisCoordination
 
@@ -51,3 +52,14 @@ async def new_coordination(
     for coordination, client in made:
         await coordination.aclose()
         await client.aclose()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, on a free port, that the test may restart empty."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server binary")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

@@ -22,7 +22,7 @@ CONCURRENCY = 8
 
 
 async def main(job: dict[str, Any]) -> list[str]:
-    client = redis.asyncio.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    client = redis.asyncio.Redis(host=REDIS_HOST, port=job.get("redis_port", REDIS_PORT))
     await client.ping()
     coordination = RedisCoordination(client, prefix=job["prefix"])
     limit = job["rate_limit"]

@@ -3,53 +3,13 @@ together they keep the account's rate limit as the emulator counts it, and share
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
-from pathlib import Path
-from typing import Any
-
 import pytest
+from redis_helpers import CAMPAIGN, numbers, run_workers
 
 from ozoasync.testing import FakeCloudAgent
 from ozoasync.testing.readings import max_in_window
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("redis_client")]
-
-WORKER = Path(__file__).with_name("redis_worker.py")
-CAMPAIGN = "spring"
-
-
-async def run_workers(fake: FakeCloudAgent, prefix: str, jobs: list[dict[str, Any]]) -> list[Any]:
-    """Start one process per job, let them all go at once, and return their outputs."""
-    common = {"url": fake.url, "username": fake.username, "api_key": fake.api_key}
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(WORKER),
-            json.dumps({**common, "prefix": prefix, "campaign": CAMPAIGN, **job}),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for job in jobs
-    ]
-    for process in processes:
-        assert process.stdout is not None
-        ready = await asyncio.wait_for(process.stdout.readline(), 60)
-        if ready.strip() != b"ready":
-            _, errors = await process.communicate()
-            pytest.fail(f"worker did not start: {errors.decode()}")
-    outputs = await asyncio.gather(
-        *(asyncio.wait_for(process.communicate(b"go\n"), 60) for process in processes)
-    )
-    for process, (_, errors) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, errors.decode()
-    return [json.loads(out) for out, _ in outputs]
-
-
-def numbers(count: int) -> list[str]:
-    return [f"98765{n:05d}" for n in range(count)]
 
 
 async def test_three_processes_stay_within_the_emulators_limit(prefix: str) -> None:

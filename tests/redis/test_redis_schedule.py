@@ -144,11 +144,12 @@ async def test_a_late_send_holds_the_next_one_a_vendor_interval_back(
 ) -> None:
     limit = RateLimit(3, 0.6)  # slots 0.204 s apart; sends at least 0.2 s apart
     coordination = new_coordination()
-    _, now = await coordination.reserve(KEY, limit)
+    _, first_slot = await coordination.reserve(KEY, limit)
     (late, _), (punctual, punctual_slot) = [
         await coordination.reserve(KEY, limit) for _ in range(2)
     ]
-    assert now == 0
+    # A schedule the store has never held starts as a fresh process does: one interval first.
+    assert first_slot == pytest.approx(limit.window, abs=0.01)
     # The first waiter wakes a whole slot late, right at the punctual one's slot...
     await asyncio.sleep(punctual_slot + 0.02)
     assert await coordination.confirm(late) == 0
@@ -186,10 +187,13 @@ async def test_every_key_expires(
     await wait_for_queue(redis_client, prefix, 1)
     await coordination.push_back(KEY, limit, 0.2)
 
-    keys = [key async for key in redis_client.scan_iter(match=f"{prefix}:*")]
-    assert len(keys) == 4  # queue, planned, sent, state
-    for key in keys:
+    keys = schedule_keys(prefix, KEY)
+    found = {key.decode() async for key in redis_client.scan_iter(match=f"{prefix}:*")}
+    assert found == set(keys.all())
+    for key in [keys.queue, keys.planned, keys.sent, keys.state]:
         assert 0 < await redis_client.pttl(key) <= 3000
+    # The epoch, which tells a store that lost its state from an idle key, lasts a week.
+    assert 600_000_000 < await redis_client.pttl(keys.epoch) <= 604_800_000
     await waiter
 
 
@@ -222,3 +226,22 @@ def test_a_prefix_is_required(redis_client: redis.asyncio.Redis) -> None:
     with pytest.raises(ValueError, match="prefix"):
         RedisCoordination(redis_client, prefix="")
     assert repr(RedisCoordination(redis_client, prefix="p")) == "RedisCoordination(prefix='p')"
+
+
+async def test_a_held_back_reservation_moves_the_ones_behind_it(
+    new_coordination: NewCoordination,
+) -> None:
+    limit = RateLimit(3, 0.6)  # slots 0.204 s apart; sends at least 0.2 s apart
+    coordination = new_coordination()
+    first, _ = await coordination.reserve(KEY, limit)
+    (second, _), (third, third_slot) = [await coordination.reserve(KEY, limit) for _ in range(2)]
+    # The first sends a whole slot late: the second is held back a vendor interval from it...
+    await asyncio.sleep(2 * limit.window)
+    assert await coordination.confirm(first) == 0
+    held = await coordination.confirm(second)
+    assert held > limit.min_gap / 2
+    # ...and the third, one slot behind the second, learns its new slot at its first look.
+    await asyncio.sleep(third_slot - 2 * limit.window)
+    assert await coordination.confirm(third) > limit.min_gap / 2
+    for reservation in (second, third):
+        await coordination.cancel(reservation)

@@ -10,14 +10,25 @@ import pytest
 import redis.asyncio
 from redis_helpers import NewCoordination
 
-from ozoasync import TokenBudget, TokenBudgetExhaustedError
-from ozoasync.transport.coordination import BudgetCharge
+from ozoasync import RedisCoordination, TokenBudget, TokenBudgetExhaustedError
+from ozoasync.cloudagent.token_store import AccountToken, BudgetCharge, TokenGenerator
+from ozoasync.transport.coordination import SharedToken
 from ozoasync.transport.redis_coordination import token_keys
 
 pytestmark = pytest.mark.redis
 
 KEY = "token|http://127.0.0.1:1|demo"
 BUDGET = TokenBudget()
+
+
+async def shared_token(
+    coordination: RedisCoordination,
+    stale: str | None,
+    generate: TokenGenerator,
+    budget: TokenBudget,
+) -> SharedToken:
+    """The account's token as a client that remembers nothing of it sees it."""
+    return await AccountToken(coordination.tokens, KEY, budget).current(stale, generate)
 
 
 class Generator:
@@ -48,7 +59,7 @@ async def test_concurrent_callers_across_instances_generate_once(
     instances = [new_coordination() for _ in range(3)]
 
     tokens = await asyncio.gather(
-        *(instances[i % 3].token(KEY, None, generate, BUDGET) for i in range(12))
+        *(shared_token(instances[i % 3], None, generate, BUDGET) for i in range(12))
     )
 
     assert generate.calls == 1
@@ -61,11 +72,11 @@ async def test_a_rejected_token_is_replaced_once_for_everyone(
 ) -> None:
     generate = Generator()
     first, second = new_coordination(), new_coordination()
-    rejected = await first.token(KEY, None, generate, BUDGET)
+    rejected = await shared_token(first, None, generate, BUDGET)
 
-    replaced = await second.token(KEY, rejected.value, generate, BUDGET)
+    replaced = await shared_token(second, rejected.value, generate, BUDGET)
     # The other instance saw the same rejection later: the replacement is already there.
-    seen_by_first = await first.token(KEY, rejected.value, generate, BUDGET)
+    seen_by_first = await shared_token(first, rejected.value, generate, BUDGET)
 
     assert replaced.value == seen_by_first.value == "token-2"
     assert generate.calls == 2
@@ -74,10 +85,10 @@ async def test_a_rejected_token_is_replaced_once_for_everyone(
 async def test_a_token_due_for_refresh_is_regenerated(new_coordination: NewCoordination) -> None:
     generate = Generator(lifetime=0.12)
     coordination = new_coordination()
-    await coordination.token(KEY, None, generate, BUDGET)
+    await shared_token(coordination, None, generate, BUDGET)
     await asyncio.sleep(0.15)
 
-    token = await coordination.token(KEY, None, generate, BUDGET)
+    token = await shared_token(coordination, None, generate, BUDGET)
 
     assert token.value == "token-2"
 
@@ -90,9 +101,9 @@ async def test_a_failed_generation_releases_the_lock_at_once(
     first, second = new_coordination(), new_coordination()
 
     with pytest.raises(RuntimeError, match="vendor down"):
-        await first.token(KEY, None, generate, BUDGET)
+        await shared_token(first, None, generate, BUDGET)
     assert not await redis_client.exists(token_keys(prefix, KEY).lock)
-    token = await second.token(KEY, None, generate, BUDGET)
+    token = await shared_token(second, None, generate, BUDGET)
 
     assert token.value == "token-2"
 
@@ -102,7 +113,7 @@ async def test_a_cancelled_generation_releases_the_lock(
 ) -> None:
     slow = Generator(delay=60.0)
     coordination = new_coordination()
-    task = asyncio.create_task(coordination.token(KEY, None, slow, BUDGET))
+    task = asyncio.create_task(shared_token(coordination, None, slow, BUDGET))
     lock = token_keys(prefix, KEY).lock
     for _ in range(1000):
         if slow.calls:
@@ -121,17 +132,17 @@ async def test_the_generation_budget_is_shared(new_coordination: NewCoordination
     budget = TokenBudget(max_generations=2, period=3600.0)
     generate = Generator()
     first, second = new_coordination(), new_coordination()
-    token = await first.token(KEY, None, generate, budget)
-    token = await second.token(KEY, token.value, generate, budget)
+    token = await shared_token(first, None, generate, budget)
+    token = await shared_token(second, token.value, generate, budget)
 
     with pytest.raises(TokenBudgetExhaustedError) as raised:
-        await first.token(KEY, token.value, generate, budget)
+        await shared_token(first, token.value, generate, budget)
 
     assert generate.calls == 2
     assert raised.value.retry_after is not None
     assert 3500 < raised.value.retry_after <= 3600
     # The token in use is still served: only a new generation is refused.
-    assert (await second.token(KEY, None, generate, budget)).value == "token-2"
+    assert (await shared_token(second, None, generate, budget)).value == "token-2"
 
 
 async def test_every_request_of_a_generation_is_charged_to_the_budget(
@@ -141,21 +152,21 @@ async def test_every_request_of_a_generation_is_charged_to_the_budget(
     # token for each request, so each one spends the budget.
     budget = TokenBudget(max_generations=5, period=3600.0)
     first, second = new_coordination(), new_coordination()
-    token = await first.token(KEY, None, Generator(requests=3), budget)  # 3 of 5 spent
+    token = await shared_token(first, None, Generator(requests=3), budget)  # 3 of 5 spent
 
     refused = Generator(requests=3)
     with pytest.raises(TokenBudgetExhaustedError):
-        await second.token(KEY, token.value, refused, budget)  # 4, 5, then refused
+        await shared_token(second, token.value, refused, budget)  # 4, 5, then refused
     assert refused.calls == 0
     # The refused generation's two requests were spent too: not even a one-request one fits.
     with pytest.raises(TokenBudgetExhaustedError):
-        await first.token(KEY, token.value, Generator(), budget)
+        await shared_token(first, token.value, Generator(), budget)
 
 
 async def test_the_token_keys_expire_and_hold_no_secret_in_their_names(
     new_coordination: NewCoordination, redis_client: redis.asyncio.Redis, prefix: str
 ) -> None:
-    await new_coordination().token(KEY, None, Generator(), TokenBudget(10, 3600.0))
+    await shared_token(new_coordination(), None, Generator(), TokenBudget(10, 3600.0))
 
     keys = [key.decode() async for key in redis_client.scan_iter(match=f"{prefix}:*")]
     assert sorted(keys) == sorted(
