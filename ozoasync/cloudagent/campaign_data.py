@@ -168,7 +168,6 @@ class CampaignData:
                     progress.record(result.outcome)
                     yield result
         except OzoError as error:
-            error.partial = progress.snapshot()
-            raise
+            raise error.replace(partial=progress.snapshot()) from None
         if progress.snapshot().done == 0:
             raise RequestValidationError("phone_numbers", "must not be empty")
