@@ -132,8 +132,9 @@ class CampaignData:
         A number that fails comes back FAILED with its ``error``, and the rest go on. Errors
         that doom every later request (authentication, the token budget, the coordination
         store, an unreachable server, an unknown campaign) stop the reading: the requests in
-        flight finish and are yielded, then the error is raised with a :class:`~ozoasync.Progress` in its
-        ``partial``. ``on_progress`` gets a Progress before each result is yielded. Breaking
+        flight finish and are yielded, then the error is raised with a
+        :class:`~ozoasync.Progress` in its ``partial``. ``on_progress`` gets a Progress before
+        each result is yielded. Breaking
         out of the loop or cancelling it cancels the requests in flight (wrap the iterator in
         ``contextlib.aclosing`` to have that happen at the ``break`` itself rather than when
         the iterator is garbage-collected).
