@@ -49,6 +49,11 @@ class CloudAgentClient(TransportClient):
     ``auth="token"`` generates, shares and refreshes a bearer token ("TOKEN_AUTH").
     One client serves many concurrent coroutines; use it as an async context manager or
     call :meth:`aclose`. A ``session`` you pass is used and never closed.
+
+    ``timeout`` bounds one attempt and ``deadline`` (seconds, None: no bound) a whole call,
+    rate-limit wait included (:meth:`with_options` changes them per call);
+    ``max_response_bytes`` caps an answer's decompressed body (1 MiB); ``hooks`` receives
+    attempts, rate-limit waits and give-ups, and ``telemetry=False`` turns OpenTelemetry off.
     """
 
     def __init__(

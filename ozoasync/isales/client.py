@@ -96,6 +96,8 @@ class ISalesClient(TransportClient):
 
     ``rate_limits`` (``{endpoint: RateLimit}``; endpoints ``deleteCallerNo``, ``addCallerNo``,
     ``getCampaign``) are off by default: the vendor documents none for these endpoints.
+    ``deadline``, ``max_response_bytes``, ``hooks`` and ``telemetry`` are as for
+    :class:`~ozoasync.CloudAgentClient`.
     """
 
     def __init__(
