@@ -508,8 +508,10 @@ class _Run(Generic[T]):
         )
 
     # --- what tenacity asks -------------------------------------------------------------
+    # ``retry`` is a coroutine function, though it never awaits: tenacity wraps a plain one
+    # in a coroutine on every attempt, after inspecting it several times.
 
-    def retry(self, state: RetryCallState) -> bool:
+    async def retry(self, state: RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome else None
         if error is None or self.unsent:
             return False
