@@ -4,8 +4,10 @@ with them over real HTTP against the emulator's faults and strict limits."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import itertools
 import logging
+import math
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -106,6 +108,13 @@ def test_should_retry(error: BaseException, repeatable: bool, expected: bool) ->
 # --- retry_delay -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("retry_after", [None, 0.0, 1.0, 7.5, 120.0, 1e12])
+def test_a_push_back_never_exceeds_max_retry_after(retry_after: float | None) -> None:
+    patient = RetryPolicy(initial_delay=20.0, max_delay=60.0, max_retry_after=10.0)
+    for attempt in range(1, 200):
+        assert 0 <= patient.push_back_delay(rate_limited(retry_after), attempt) <= 10.0
+
+
 @pytest.mark.parametrize("retry_after", [0.0, 1.0, 7.5, 120.0, 1e12])
 def test_retry_delay_obeys_retry_after_up_to_max_retry_after(retry_after: float) -> None:
     expected = min(retry_after, POLICY.max_retry_after)
@@ -183,6 +192,19 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, now=NOW) == seconds
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.integers(min_value=-(10**500), max_value=10**500).map(str),
+        st.floats().map(str),
+        st.datetimes(timezones=st.just(UTC)).map(email.utils.format_datetime),
+    )
+)
+def test_parse_retry_after_never_raises_and_is_finite(header: str) -> None:
+    seconds = parse_retry_after(header, now=NOW)
+    assert seconds is None or 0 <= seconds < math.inf
 
 
 # --- RetryPolicy itself --------------------------------------------------------------------------

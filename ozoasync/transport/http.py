@@ -479,7 +479,7 @@ class _Run(Generic[T]):
         if isinstance(error, RateLimitError) and error.http_status and self.limit is not None:
             # Everyone sharing the schedule backs off, whether or not this request will be
             # retried, but never longer than the policy's max_retry_after.
-            delay = self.policy.retry_delay(error, max(self.sent, 1))
+            delay = self.policy.push_back_delay(error, max(self.sent, 1))
             await self.transport._coordination.push_back(self.key, self.limit, delay)
 
     def _unreachable(self) -> bool:

@@ -29,7 +29,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     in the past gives 0). None when the header is absent or unreadable (garbage, negative,
     too large to be a finite number): the caller then backs off on its own schedule. A huge
     but finite value (``"1000000000000"``, a date in year 9999) is returned as it is; the
-    policy refuses to wait that long (see :meth:`RetryPolicy.retry_delay`)."""
+    policy refuses to wait that long (see :meth:`RetryPolicy.push_back_delay`)."""
     if value is None:
         return None
     value = value.strip()
@@ -83,13 +83,17 @@ class RetryPolicy:
     def retry_delay(self, error: BaseException, attempt: int) -> float:
         """Seconds to sleep after failed attempt number ``attempt`` (1-based): the server's
         ``Retry-After`` when it gave one (never more than ``max_retry_after``), else the
-        back-off. Also how far a rate-limit answer pushes back the shared schedule, so a
-        ``Retry-After`` longer than ``max_retry_after`` (raised at once) pushes it back by
-        ``max_retry_after`` only."""
+        back-off."""
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             return min(float(retry_after), self.max_retry_after)
         return self.backoff(attempt)
+
+    def push_back_delay(self, error: BaseException, attempt: int) -> float:
+        """How long a rate-limit answer holds back every sender sharing the schedule: the
+        :meth:`retry_delay`, never more than ``max_retry_after`` (a ``Retry-After`` longer
+        than that raises at once and pushes back by ``max_retry_after`` only)."""
+        return min(self.retry_delay(error, attempt), self.max_retry_after)
 
     def backoff(self, attempt: int) -> float:
         """The policy's own delay after failed attempt number ``attempt``: capped
