@@ -560,7 +560,10 @@ class _Run(Generic[T]):
         call completes a run of calls that could not connect."""
         self._report_attempt(error, will_retry=False)
         reachability = self.transport._connection.reachability
-        if isinstance(error, TransportError) and error.connect_failed and not self.answered:
+        # A call that failed before sending (its token could not be fetched) was counted by
+        # the token call itself.
+        tried = not self.unsent and not self.answered
+        if isinstance(error, TransportError) and error.connect_failed and tried:
             if not reachability.unreachable:
                 reachability.call_failed_to_connect()
             if reachability.unreachable:
