@@ -366,7 +366,7 @@ async def fold(
             merged.add(chunk, counted(chunk))
             progress.record_items(chunk.items)
     except OzoError as error:
-        if dooms(error):
-            error.partial = result(merged)
-        raise
+        if not dooms(error):
+            raise
+        raise error.replace(partial=result(merged)) from None
     return result(merged)

@@ -356,3 +356,38 @@ async def test_block_number_progress_counts_deleted_not_found_and_failed_numbers
     assert last.done == len(result.deleted) + len(result.failed) + len(result.not_found) == 181
     assert [r.done for r in reports] == sorted(r.done for r in reports)
     assert result.deleted_count == 150
+
+
+async def test_first_alone_runs_the_first_item_by_itself_then_fans_out() -> None:
+    running = 0
+    seen: list[int] = []
+
+    async def work(item: int) -> int:
+        nonlocal running
+        running += 1
+        seen.append(running)
+        await asyncio.sleep(0.001)
+        running -= 1
+        return item
+
+    stream = map_as_completed(range(40), work, concurrency=8, first_alone=True)
+    results = [result async for result in stream]
+    assert sorted(results) == list(range(40))
+    assert seen[0] == 1
+    assert seen[1] == 1  # the second starts only once the first has finished
+    assert max(seen) == 8
+
+
+async def test_first_alone_stops_after_one_item_when_it_dooms_the_rest() -> None:
+    started: list[int] = []
+
+    async def work(item: int) -> int:
+        started.append(item)
+        return item
+
+    stream = map_as_completed(
+        range(100), work, concurrency=8, stop=lambda _: RuntimeError("doomed"), first_alone=True
+    )
+    with pytest.raises(RuntimeError, match="doomed"):
+        await collect(stream, [])
+    assert started == [0]

@@ -4,8 +4,10 @@ with them over real HTTP against the emulator's faults and strict limits."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import itertools
 import logging
+import math
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,15 +53,13 @@ def api_error(cls: type[APIError], http_status: int = 200) -> APIError:
 
 
 def server_error(retry_after: float) -> ServerError:
-    error = ServerError("server error 503", endpoint=ENDPOINT, http_status=503)
-    error.retry_after = retry_after
-    return error
+    return ServerError(
+        "server error 503", endpoint=ENDPOINT, http_status=503, retry_after=retry_after
+    )
 
 
 def rate_limited(retry_after: float | None, cls: type[RateLimitError] = RateLimitError) -> Any:
-    error = cls("Max limit exceeded", endpoint=ENDPOINT, http_status=429)
-    error.retry_after = retry_after
-    return error
+    return cls("Max limit exceeded", endpoint=ENDPOINT, http_status=429, retry_after=retry_after)
 
 
 def undecodable() -> ResponseDecodeError:
@@ -67,9 +67,7 @@ def undecodable() -> ResponseDecodeError:
 
 
 def untrusted_certificate() -> TransportError:
-    error = TransportError("TLS verification failed")
-    error.retryable = False
-    return error
+    return TransportError("TLS verification failed", retryable=False)
 
 
 # --- should_retry ------------------------------------------------------------------------------
@@ -110,9 +108,17 @@ def test_should_retry(error: BaseException, repeatable: bool, expected: bool) ->
 # --- retry_delay -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("retry_after", [0.0, 1.0, 7.5, 120.0])
-def test_retry_delay_obeys_retry_after(retry_after: float) -> None:
-    assert POLICY.retry_delay(rate_limited(retry_after), attempt=3) == retry_after
+@pytest.mark.parametrize("retry_after", [None, 0.0, 1.0, 7.5, 120.0, 1e12])
+def test_a_push_back_never_exceeds_max_retry_after(retry_after: float | None) -> None:
+    patient = RetryPolicy(initial_delay=20.0, max_delay=60.0, max_retry_after=10.0)
+    for attempt in range(1, 200):
+        assert 0 <= patient.push_back_delay(rate_limited(retry_after), attempt) <= 10.0
+
+
+@pytest.mark.parametrize("retry_after", [0.0, 1.0, 7.5, 120.0, 1e12])
+def test_retry_delay_obeys_retry_after_up_to_max_retry_after(retry_after: float) -> None:
+    expected = min(retry_after, POLICY.max_retry_after)
+    assert POLICY.retry_delay(rate_limited(retry_after), attempt=3) == expected
 
 
 @pytest.mark.parametrize(
@@ -168,6 +174,16 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
         ("1e3", None),
         ("nan", None),
         ("inf", None),
+        ("-inf", None),
+        ("Infinity", None),
+        ("9" * 400, None),  # a finite-looking number too large for a float
+        ("1000000000000", 1e12),  # huge but finite: the policy caps it
+        (
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - NOW).total_seconds(),
+        ),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("\x00garbage", None),
         ("Thu, 01 Jan 2026 12:00:30 GMT", 30.0),  # IMF-fixdate
         ("Thursday, 01-Jan-26 12:01:00 GMT", 60.0),  # RFC 850
         ("Thu Jan  1 12:00:10 2026", 10.0),  # asctime, no zone: GMT
@@ -176,6 +192,19 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, now=NOW) == seconds
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.integers(min_value=-(10**500), max_value=10**500).map(str),
+        st.floats().map(str),
+        st.datetimes(timezones=st.just(UTC)).map(email.utils.format_datetime),
+    )
+)
+def test_parse_retry_after_never_raises_and_is_finite(header: str) -> None:
+    seconds = parse_retry_after(header, now=NOW)
+    assert seconds is None or 0 <= seconds < math.inf
 
 
 # --- RetryPolicy itself --------------------------------------------------------------------------
@@ -190,6 +219,8 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
         {"max_delay": -0.1},
         {"max_retry_after": -5.0},
         {"max_delay": float("nan")},
+        {"max_retry_after": float("inf")},
+        {"initial_delay": float("inf")},
     ],
 )
 def test_retry_policy_refuses_impossible_values(options: dict[str, Any]) -> None:

@@ -81,8 +81,7 @@ class BulkData:
                     if error is not None and self._dooms(error):
                         raise error
         except OzoError as error:
-            error.partial = progress.snapshot()
-            raise
+            raise error.replace(partial=progress.snapshot()) from None
 
     async def _send(self, numbers: list[str], campaigns: tuple[str, ...]) -> BulkDataChunk:
         call = wire.delete_bulk_data(self._context.username, list(campaigns), numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Literal
 
@@ -9,9 +10,11 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient, check_shared_options
+from ..transport.body import DEFAULT_MAX_RESPONSE_BYTES
+from ..transport.client_base import TransportClient, check_shared_options, checked_deadline
 from ..transport.coordination import PROCESS_COORDINATION, Coordination, TokenBudget
 from ..transport.http import Transport
+from ..transport.observe import Hooks, observer_for
 from ..transport.ratelimit import RateLimit
 from ..transport.retry import RetryPolicy
 from . import wire
@@ -51,6 +54,11 @@ class CloudAgentClient(TransportClient):
     ``auth="token"`` generates, shares and refreshes a bearer token ("TOKEN_AUTH").
     One client serves many concurrent coroutines; use it as an async context manager or
     call :meth:`aclose`. A ``session`` you pass is used and never closed.
+
+    ``timeout`` bounds one attempt and ``deadline`` (seconds, None: no bound) a whole call,
+    rate-limit wait included (:meth:`with_options` changes them per call);
+    ``max_response_bytes`` caps an answer's decompressed body (1 MiB); ``hooks`` receives
+    attempts, rate-limit waits and give-ups, and ``telemetry=False`` turns OpenTelemetry off.
     """
 
     def __init__(
@@ -67,6 +75,10 @@ class CloudAgentClient(TransportClient):
         timeout: float = 30.0,
         session: aiohttp.ClientSession | None = None,
         token_budget: TokenBudget | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        telemetry: bool = True,
+        hooks: Hooks | None = None,
     ) -> None:
         self.username = validation.non_empty_text(username, "username")
         api_key = validation.header_value(api_key, "api_key")
@@ -103,8 +115,15 @@ class CloudAgentClient(TransportClient):
             retry=retry or RetryPolicy(),
             timeout=timeout,
             session=session,
+            deadline=checked_deadline(deadline),
+            max_response_bytes=validation.positive_int(max_response_bytes, "max_response_bytes"),
+            observer=observer_for(telemetry=telemetry, hooks=hooks),
         )
-        context = Context(self._transport, self.username, api_key_auth, account_token)
+        self._context = Context(self._transport, self.username, api_key_auth, account_token)
+        self._bind(self._transport)
+
+    def _bind(self, transport: Transport) -> None:
+        context = dataclasses.replace(self._context, transport=transport)
         #: deleteCampaignData; DeleteBulkData (``delete_across``).
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.

@@ -13,9 +13,11 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient, check_shared_options
+from ..transport.body import DEFAULT_MAX_RESPONSE_BYTES
+from ..transport.client_base import TransportClient, check_shared_options, checked_deadline
 from ..transport.coordination import PROCESS_COORDINATION, ScheduleStore
 from ..transport.http import Transport
+from ..transport.observe import Hooks, observer_for
 from ..transport.ratelimit import RateLimit
 from ..transport.retry import RetryPolicy
 from .auth import C2Auth
@@ -87,7 +89,8 @@ class ISalesClient(TransportClient):
 
     ``rate_limits`` (``{endpoint: RateLimit}``; endpoints ``deleteCallerNo``, ``addCallerNo``,
     ``getCampaign``, ``listCampaigns``) are off by default: the vendor documents none for
-    these endpoints.
+    these endpoints. ``deadline``, ``max_response_bytes``, ``hooks`` and ``telemetry`` are as
+    for :class:`~ozoasync.CloudAgentClient`.
     """
 
     def __init__(
@@ -102,6 +105,10 @@ class ISalesClient(TransportClient):
         session: aiohttp.ClientSession | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         coordination: ScheduleStore | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        telemetry: bool = True,
+        hooks: Hooks | None = None,
     ) -> None:
         self.base_url = checked_base_url(base_url)
         app_key = checked_app_key(app_key)
@@ -122,11 +129,17 @@ class ISalesClient(TransportClient):
             timeout=timeout,
             session=session,
             ssl=tls,
+            deadline=checked_deadline(deadline),
+            max_response_bytes=validation.positive_int(max_response_bytes, "max_response_bytes"),
+            observer=observer_for(telemetry=telemetry, hooks=hooks),
         )
+        self._bind(self._transport)
+
+    def _bind(self, transport: Transport) -> None:
         #: Calling numbers: ``add`` and ``delete``, 100 per request.
-        self.caller_numbers = CallerNumbers(self._transport)
+        self.caller_numbers = CallerNumbers(transport)
         #: Campaign details: ``get``.
-        self.campaigns = Campaigns(self._transport)
+        self.campaigns = Campaigns(transport)
 
     def __repr__(self) -> str:
         return f"ISalesClient(base_url={self.base_url!r})"

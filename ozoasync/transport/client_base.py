@@ -1,7 +1,9 @@
-"""What every vendor client shares: it owns a Transport and closes it."""
+"""What every vendor client shares: it owns a Transport, offers per-call option views of
+itself, and closes it."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
@@ -31,10 +33,40 @@ def check_shared_options(
     validation.instance(session, "session", aiohttp.ClientSession)
 
 
+def checked_deadline(deadline: object) -> float | None:
+    """None (no bound) or a positive, finite number of seconds."""
+    return None if deadline is None else validation.seconds(deadline, "deadline")
+
+
 class TransportClient:
     """An async context manager around one :class:`Transport`."""
 
     _transport: Transport
+
+    def _bind(self, transport: Transport) -> None:
+        """Build the endpoint groups over ``transport`` (a client's own, or a view's)."""
+        raise NotImplementedError
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | None = None,
+    ) -> Self:
+        """A light view of this client with other options for the calls made through it:
+        ``client.with_options(deadline=2.0).campaign_data.delete(...)``. The view shares the
+        session, the rate limits, the coordination and the token with the client (nothing is
+        copied that would split a limit or a token); closing either closes both."""
+        validation.instance(retry, "retry", RetryPolicy)
+        view = copy.copy(self)
+        view._transport = self._transport.with_options(
+            timeout=None if timeout is None else validation.seconds(timeout, "timeout"),
+            retry=retry,
+            deadline=checked_deadline(deadline),
+        )
+        view._bind(view._transport)
+        return view
 
     async def __aenter__(self) -> Self:
         return self
