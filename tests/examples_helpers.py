@@ -63,6 +63,14 @@ async def run(*args: str, env: Mapping[str, str], within: float = 120.0) -> Fini
     return Finished(process.returncode, stdout.decode(), stderr.decode())
 
 
+def redis_is_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (for a server that binds it itself)."""
     with socket.socket() as probe:
