@@ -8,12 +8,23 @@ limit and API token through Redis.
 
     curl -X POST localhost:8000/erasures -H 'Content-Type: application/json' \\
          -d '{"campaign": "spring", "phone_number": "9876543210"}'
+    curl -X POST localhost:8000/erasure-jobs -H 'Content-Type: application/json' \\
+         -d '{"campaign": "spring", "phone_numbers": ["9876543210", "9876543211"]}'
+    curl localhost:8000/erasure-jobs/JOB-NAME
+
+``POST /erasures`` deletes one number while the caller waits, within a deadline.
+``POST /erasure-jobs`` stores a bulk erasure as a durable job (``ozoasync.jobs``) and answers
+at once; the worker process that took it works it in the background at the account's limit,
+and a worker that restarts resumes every unfinished job. ``GET /erasure-jobs/{name}`` shows
+its progress.
 
 Environment: ``OZONETEL_USERNAME``, ``OZONETEL_API_KEY``, ``OZONETEL_AUTH`` (``api_key`` or
 ``token``), ``OZONETEL_REGION`` or ``OZONETEL_BASE_URL``, ``OZOASYNC_REDIS_URL``,
 ``OZOASYNC_REDIS_PREFIX`` (default ``ozoasync``), ``ERASURE_DEADLINE`` (seconds a request
-may take, rate-limit queue included; default 10) and ``CAMPAIGN_DATA_RATE_LIMIT``
-(``N/SECONDS``; default the vendor's ``100/60``; the same in every worker).
+may take, rate-limit queue included; default 10), ``ERASURE_JOBS`` (the job store: a SQLite
+file, default ``erasure-jobs.db``, or a ``postgresql://`` URL for workers on several hosts)
+and ``CAMPAIGN_DATA_RATE_LIMIT`` (``N/SECONDS``; default the vendor's ``100/60``; the same
+in every worker).
 
 The phone number travels in the request body, not the path, so that access logs do not
 collect the numbers being erased.
@@ -21,6 +32,8 @@ collect the numbers being erased.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -40,11 +53,47 @@ from ozoasync import (
     RedisCoordination,
     RequestValidationError,
 )
+from ozoasync.jobs import Account, DeleteCampaignData, Job, JobNotFoundError, JobStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """Works jobs in this process, in the background, until the process stops (a stopped
+    worker hands its numbers back to the store, for whoever works the job next)."""
+
+    def __init__(self, store: JobStore, cloudagent: CloudAgentClient) -> None:
+        self.store = store
+        self.cloudagent = cloudagent
+        self.tasks: set[asyncio.Task[object]] = set()
+
+    def work(self, job: Job) -> None:
+        task = asyncio.create_task(self.store.work(job, self.cloudagent))
+        self.tasks.add(task)
+        task.add_done_callback(self.finished)
+
+    def finished(self, task: asyncio.Task[object]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an erasure job stopped: %s", task.exception())
+
+    async def resume(self) -> None:
+        """Join every job that is not done yet (after a restart, say)."""
+        for job in await self.store.jobs():
+            if not (await self.store.status(job)).done:
+                self.work(job)
+
+    async def aclose(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 class State(TypedDict):
     cloudagent: CloudAgentClient
     deadline: float
+    jobs: JobStore
+    background: Background
 
 
 def rate_limit(text: str) -> RateLimit:
@@ -80,7 +129,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[State]:
                 },
             )
         )
-        yield {"cloudagent": cloudagent, "deadline": float(env.get("ERASURE_DEADLINE", "10"))}
+        jobs = await open_store(env.get("ERASURE_JOBS", "erasure-jobs.db"))
+        stack.push_async_callback(jobs.close)
+        background = Background(jobs, cloudagent)
+        stack.push_async_callback(background.aclose)  # first of all: stop working jobs
+        await background.resume()
+        yield {
+            "cloudagent": cloudagent,
+            "deadline": float(env.get("ERASURE_DEADLINE", "10")),
+            "jobs": jobs,
+            "background": background,
+        }
 
 
 app = FastAPI(lifespan=lifespan)
@@ -109,6 +168,39 @@ async def erase(erasure: Erasure, ca: CloudAgent, request: Request, response: Re
     return {"outcome": result.outcome, "message": result.message, "attempts": result.attempts}
 
 
+class ErasureJob(BaseModel):
+    campaign: str
+    phone_numbers: list[str]
+    name: str | None = None  # default: one job per campaign and account
+
+
+@app.post("/erasure-jobs", status_code=202)
+async def submit(erasure: ErasureJob, ca: CloudAgent, request: Request) -> dict[str, str]:
+    """Store the numbers as a durable job and work it in the background. Submitting the
+    same numbers again adds nothing: the store keeps each number of a job once."""
+    state = request.state
+    job = await state.jobs.submit(
+        DeleteCampaignData(campaign=erasure.campaign),
+        erasure.phone_numbers,
+        account=Account.of(ca),
+        name=erasure.name,
+    )
+    state.background.work(job)
+    return {"job": job.name}
+
+
+@app.get("/erasure-jobs/{name}")
+async def job_status(name: str, request: Request) -> dict[str, Any]:
+    status = await request.state.jobs.status(name)
+    return {
+        "done": status.done,
+        "total": status.total,
+        "finished": status.finished,
+        "outcomes": {outcome.value: count for outcome, count in status.outcomes.items()},
+        "eta_seconds": status.eta_seconds,
+    }
+
+
 @app.get("/healthz")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -120,6 +212,8 @@ async def ozoasync_error(request: Request, error: OzoError) -> JSONResponse:
     headers = {}
     if isinstance(error, RequestValidationError | InvalidParameterError):
         status = 422  # a bad number, an unknown campaign
+    elif isinstance(error, JobNotFoundError):
+        status = 404
     elif isinstance(error, RateLimitError):
         # The deadline passed before a slot was free (nothing was sent), or the vendor kept
         # refusing: come back later.

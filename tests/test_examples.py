@@ -179,16 +179,18 @@ async def redis_prefix() -> AsyncIterator[str]:
 async def test_the_fastapi_app_under_uvicorn_with_two_workers_keeps_one_limit_and_one_token(
     tmp_path: Path, redis_prefix: str
 ) -> None:
-    numbers = iter(str(9_800_000_000 + i) for i in range(400))
+    seeded = [str(9_800_000_000 + i) for i in range(400)]
+    job_numbers, numbers = seeded[:30], iter(seeded[30:])
     limit = (20, 1.0)  # the emulator rejects the 21st arrival in any second
     async with FakeCloudAgent(auth_mode="token", rate_limits={"deleteCampaignData": limit}) as fake:
-        fake.add_campaign("spring", [str(9_800_000_000 + i) for i in range(400)])
+        fake.add_campaign("spring", seeded)
         env = environment(
             fake,
             OZOASYNC_REDIS_URL="redis://127.0.0.1:6379/0",
             OZOASYNC_REDIS_PREFIX=redis_prefix,
             CAMPAIGN_DATA_RATE_LIMIT="20/1",
             ERASURE_DEADLINE="60",
+            ERASURE_JOBS=str(tmp_path / "jobs.db"),
         )
         log = tmp_path / "uvicorn.log"
         async with (
@@ -203,20 +205,34 @@ async def test_the_fastapi_app_under_uvicorn_with_two_workers_keeps_one_limit_an
                     answer = await response.json()
                     return response.status, answer.get("outcome"), response.headers["X-Worker-Pid"]
 
+            # A bulk job, worked in the background by the worker that took it...
+            body = {"campaign": "spring", "phone_numbers": job_numbers}
+            async with http.post(f"{url}/erasure-jobs", json=body) as response:
+                assert response.status == 202, await response.text()
+                job = (await response.json())["job"]
+            # ... while erasures arrive at both workers, all at once.
             answers = await asyncio.gather(*(erase(next(numbers)) for _ in range(40)))
             # Until both workers have answered (the kernel decides who accepts), more waves.
             for _ in range(10):
                 if len({pid for _, _, pid in answers}) >= 2:
                     break
                 answers += await asyncio.gather(*(erase(next(numbers)) for _ in range(10)))
+            async with asyncio.timeout(60):
+                while True:
+                    async with http.get(f"{url}/erasure-jobs/{job}") as response:
+                        status = await response.json()
+                    if status["done"]:
+                        break
+                    await asyncio.sleep(0.2)
         sent = [r for r in fake.requests if r.endpoint == "deleteCampaignData"]
         assert fake.tokens_generated == 1, log.read_text()
         assert fake.counters["rejected"] == 0
         assert not [r for r in fake.requests if r.rejected]
-        assert len(fake.campaigns["spring"]) == 400 - len(answers)
+        assert fake.campaigns["spring"] == set(seeded[30 + len(answers) :])
     assert {(status, outcome) for status, outcome, _ in answers} == {(200, "deleted")}
     assert len({pid for _, _, pid in answers}) == 2
-    assert len(sent) == len(answers)
+    assert (status["total"], status["finished"], status["outcomes"]) == (30, 30, {"deleted": 30})
+    assert len(sent) == len(answers) + len(job_numbers)
     # The emulator counts on arrival in a sliding window; check it from the arrivals too.
     busiest = max(
         sum(1 for r in sent if first.arrived <= r.arrived < first.arrived + limit[1])
