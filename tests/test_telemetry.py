@@ -3,19 +3,32 @@ exporter and metric reader, and nothing but statuses, counts and names in them."
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import aclosing
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, StatusCode
 from telemetry_helpers import Collected, everything_reported, value_of
 
-from ozoasync import AttemptInfo, GiveUpInfo, Hooks, RateLimitWaitInfo
+from ozoasync import (
+    AttemptInfo,
+    CloudAgentClient,
+    GiveUpInfo,
+    Hooks,
+    ISalesClient,
+    RateLimit,
+    RateLimitWaitInfo,
+    RetryPolicy,
+)
 from ozoasync.telemetry import OpenTelemetryObserver
+from ozoasync.testing import FakeCloudAgent, FakeISales, Fault
 from ozoasync.transport.observe import Observers, observer_for
 
+FAST_RETRY = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
 PHONE = "9876543210"
 SECRET = "KK-secret-key"
 
@@ -272,3 +285,141 @@ print("nothing imported")
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "nothing imported"
+
+
+# --- end to end: real clients against the emulators, through OpenTelemetry's globals --------
+
+
+@pytest.fixture(scope="module")
+def global_sdk() -> Iterator[Collected]:
+    """The SDK installed as an application installs it: as OpenTelemetry's global providers
+    (which can be set once per process). Shut down afterwards: later tests' spans and metrics
+    are then dropped, not kept."""
+    collected = Collected.new()
+    trace.set_tracer_provider(collected.tracer_provider)
+    metrics.set_meter_provider(collected.meter_provider)
+    yield collected
+    collected.shutdown()
+
+
+@pytest.fixture
+def sdk(global_sdk: Collected) -> Collected:
+    global_sdk.exporter.clear()
+    global_sdk.reader.collect()  # start the counts from here (cumulative: read the change)
+    return global_sdk
+
+
+NUMBERS = [str(9_876_500_000 + i) for i in range(12)]
+CALLER_NUMBERS = ["5245241", "5245242", "5245243"]
+USERNAME = "acme-user-id"
+NAME = "Asha Customer"
+
+
+@pytest.mark.skipif(
+    "telemetry" not in inspect.signature(CloudAgentClient).parameters,
+    reason="the transport's observer wiring is on branch transport",
+)
+async def test_real_clients_report_spans_and_metrics_with_no_number_or_secret(
+    sdk: Collected,
+) -> None:
+    before = sdk.points()
+    async with (
+        FakeCloudAgent(username=USERNAME, api_key=SECRET, auth_mode="token") as fake,
+        FakeISales(app_key="AK-app-key-id", app_secret="SK-app-secret") as fake_isales,
+    ):
+        fake.add_campaign("spring", NUMBERS)
+        fake.add_block_group(42, NUMBERS[:3])
+        fake.add_skills("General")
+        fake.add_phone(NUMBERS[0], "desk")
+        fake_isales.add_campaign(1, 42, [*CALLER_NUMBERS, "5245249"], name="spring")
+        fake.faults.queue(Fault.SERVER_ERROR, endpoint="deleteCampaignData")
+        async with CloudAgentClient(
+            fake.username,
+            fake.api_key,
+            auth="token",
+            base_url=fake.url,
+            retry=FAST_RETRY,
+            rate_limits={"deleteCampaignData": RateLimit(50, 1.0)},
+        ) as ca:
+            one = await ca.campaign_data.delete("spring", NUMBERS[0], name=NAME)
+            async with aclosing(ca.campaign_data.delete_many("spring", NUMBERS[1:6])) as results:
+                many = [result async for result in results]
+            await ca.block_numbers.delete(42, NUMBERS[:3])
+            await ca.phones.edit(
+                NUMBERS[0],
+                "desk",
+                new_phone_number=NUMBERS[11],
+                new_phone_name=NAME,
+                assign_skills=["General"],
+            )
+            token = (await ca.tokens.generate()).value
+        async with ISalesClient(
+            fake_isales.url, fake_isales.app_key, fake_isales.app_secret, retry=FAST_RETRY
+        ) as isales:
+            await isales.caller_numbers.delete(1, 42, CALLER_NUMBERS)
+        async with CloudAgentClient(
+            fake.username, fake.api_key, base_url=fake.url, telemetry=False
+        ) as quiet:
+            await quiet.scheduled_data.delete([1])
+    assert (one.outcome, one.attempts) == ("deleted", 2)
+    assert [r.outcome for r in many] == ["deleted"] * 5
+
+    spans = sdk.spans()
+    calls = [s for s in spans if s.name.startswith("ozoasync ")]
+    by_endpoint = {}
+    for span in calls:
+        assert span.attributes is not None
+        by_endpoint.setdefault(span.attributes["ozoasync.endpoint"], []).append(span)
+    # One span per call of a client with telemetry (the last client had it turned off).
+    assert len(by_endpoint["generateToken"]) == 1
+    assert len(by_endpoint["deleteCampaignData"]) == 6
+    assert "deleteScheduledData" not in by_endpoint
+    assert {"deleteBlockNumberGroup", "PhoneManageV2", "deleteCallerNo"} <= by_endpoint.keys()
+    retried = [
+        s
+        for s in by_endpoint["deleteCampaignData"]
+        if s.attributes is not None and s.attributes["ozoasync.attempts"] == 2
+    ]
+    (retried_call,) = retried
+    attempts = sorted(
+        (
+            s
+            for s in spans
+            if s.parent is not None and s.parent.span_id == retried_call.context.span_id
+        ),
+        key=lambda s: (s.attributes or {})["ozoasync.attempt"],
+    )
+    assert [(a.attributes or {}).get("http.response.status_code") for a in attempts] == [503, 200]
+    assert [(a.attributes or {})["ozoasync.outcome"] for a in attempts] == ["ServerError", "ok"]
+    assert (retried_call.attributes or {})["ozoasync.outcome"] == "ok"
+    assert (retried_call.attributes or {})["ozoasync.rate_limit_wait"] > 0
+
+    points = sdk.points()
+
+    def grew(metric: str, **attributes: object) -> float:
+        return value_of(points, metric, **attributes) - value_of(before, metric, **attributes)
+
+    assert (
+        grew("ozoasync.calls", ozoasync__endpoint="deleteCampaignData", ozoasync__outcome="ok") == 6
+    )
+    assert grew("ozoasync.requests", ozoasync__endpoint="deleteCampaignData") == 7
+    assert grew("ozoasync.retries", ozoasync__endpoint="deleteCampaignData") == 1
+    assert grew("ozoasync.token.generations", ozoasync__outcome="ok") == 1
+    assert grew("ozoasync.bulk.items", ozoasync__outcome="deleted") >= 5
+    waits = [p for p in points if p.metric == "ozoasync.rate_limit.wait"]
+    assert sum(p.count for p in waits) > sum(
+        p.count for p in before if p.metric == "ozoasync.rate_limit.wait"
+    )
+
+    secrets = [
+        *NUMBERS,
+        *CALLER_NUMBERS,
+        NAME,
+        USERNAME,
+        SECRET,
+        token,
+        fake_isales.app_key,
+        fake_isales.app_secret,
+    ]
+    reported = everything_reported(spans, points)
+    assert not [(text, s) for text in reported for s in secrets if s in text]
