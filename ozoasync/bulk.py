@@ -4,6 +4,10 @@ that yields results as they finish.
 Memory does not grow with the input: an item is read only when a worker slot is free, so at
 most ``concurrency`` items are read but not yet yielded (plus one read in progress).
 
+With ``first_alone`` the first item's work runs alone and the rest fan out only once it has
+finished: an error that dooms every item (wrong credentials, an unknown campaign) then costs
+one request instead of ``concurrency``.
+
 How it ends:
 
 - the input runs out: every result has been yielded;
@@ -54,6 +58,7 @@ async def map_as_completed(
     *,
     concurrency: int,
     stop: Stop[R] | None = None,
+    first_alone: bool = False,
 ) -> AsyncGenerator[R, None]:
     """``work(item)`` for every item of ``source``, at most ``concurrency`` at once, each result
     yielded as soon as it is ready (completion order). See the module docstring for how it
@@ -67,6 +72,8 @@ async def map_as_completed(
     reader: asyncio.Task[T] | None = None
     reading = True
     failure: BaseException | None = None
+    # Work allowed at once: 1 until the first item's work has finished, with first_alone.
+    width = 1 if first_alone else concurrency
 
     def stop_reading(error: BaseException) -> None:
         nonlocal reading, failure
@@ -77,7 +84,7 @@ async def map_as_completed(
 
     try:
         while True:
-            if reading and reader is None and len(running) < concurrency:
+            if reading and reader is None and len(running) < width:
                 reader = asyncio.create_task(read())
             waiting: set[asyncio.Future[Any]] = {*running}
             if reader is not None:
@@ -97,6 +104,8 @@ async def map_as_completed(
                         stop_reading(error)
                     else:
                         running.add(asyncio.create_task(work(item)))
+            if running & done:
+                width = concurrency
             for task in done:
                 running.discard(task)
                 try:

@@ -7,7 +7,19 @@ message, the endpoint name and the HTTP status only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
+
+if TYPE_CHECKING:
+    from .results import BlockNumberDeletion, CallerNumberAddition, CallerNumberDeletion, Progress
+
+    Partial: TypeAlias = (
+        Progress | BlockNumberDeletion | CallerNumberDeletion | CallerNumberAddition
+    )
+
 _BODY_LIMIT = 500
+MESSAGE_LIMIT = 1000
+"""Characters of a server's message kept in errors and results (a hostile server's 50 MB
+message must not become a 50 MB ``result.message``)."""
 
 
 def truncate_body(body: bytes | str, limit: int = _BODY_LIMIT) -> str:
@@ -16,32 +28,78 @@ def truncate_body(body: bytes | str, limit: int = _BODY_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more]"
 
 
-class OzoError(Exception):
-    """Base class of every error raised by ozoasync."""
+def truncate_message(message: str) -> str:
+    """A server's message cut to :data:`MESSAGE_LIMIT` characters."""
+    return truncate_body(message, MESSAGE_LIMIT)
 
-    #: How many attempts were made before this error was raised (0: nothing was sent).
-    attempts: int = 0
-    #: An attempt's answer was lost (timeout, dropped connection, cut-off JSON, HTTP
-    #: 500/502/504): the server may have acted on the request.
-    answer_lost: bool = False
-    #: For a bulk call stopped by this error: the result of what was done before it.
-    partial: object = None
+
+class OzoError(Exception):
+    """Base class of every error raised by ozoasync.
+
+    Its facts are set when it is built; :meth:`replace` returns a copy with some of them
+    changed (the transport adds the attempt count, a bulk call the partial result)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        answer_lost: bool = False,
+        partial: Partial | None = None,
+    ) -> None:
+        super().__init__(message)
+        #: How many attempts were made before this error was raised (0: nothing was sent).
+        self.attempts = attempts
+        #: An attempt's answer was lost (timeout, dropped connection, cut-off JSON, HTTP
+        #: 500/502/504): the server may have acted on the request.
+        self.answer_lost = answer_lost
+        #: For a bulk call stopped by this error: the result of what was done before it.
+        self.partial = partial
+
+    def replace(self, **facts: Any) -> Self:
+        """A copy of this error with ``facts`` (attribute names, e.g. ``attempts=3``,
+        ``partial=progress``) changed; the original is left as it was."""
+        unknown = set(facts) - set(vars(self))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no fact {sorted(unknown)}")
+        copy = type(self).__new__(type(self))
+        copy.args = self.args
+        vars(copy).update(vars(self), **facts)
+        copy.__traceback__ = self.__traceback__
+        copy.__cause__ = self.__cause__
+        copy.__context__ = self.__context__
+        copy.__suppress_context__ = self.__suppress_context__
+        return copy
 
 
 class RequestValidationError(OzoError, ValueError):
     """Bad input, raised before any request is sent. ``field`` names the bad argument."""
 
     def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
-        super().__init__(f"{field}: {problem}")
 
 
 class TransportError(OzoError):
     """The connection failed or timed out, after every retry."""
 
-    #: False when another attempt cannot help (the server's TLS certificate was refused).
-    retryable: bool = True
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        connect_failed: bool = False,
+        attempts: int = 0,
+        answer_lost: bool = False,
+        partial: Partial | None = None,
+    ) -> None:
+        super().__init__(message, attempts=attempts, answer_lost=answer_lost, partial=partial)
+        #: False when another attempt cannot help (the server's TLS certificate was refused).
+        self.retryable = retryable
+        #: No connection could be made at all (refused, no such host, TLS refused): the
+        #: request never reached the server.
+        self.connect_failed = connect_failed
 
 
 class ServerUnreachableError(TransportError):
@@ -61,22 +119,35 @@ class CoordinationError(OzoError):
 class ResponseDecodeError(OzoError):
     """The body is not what the vendor documents. ``body`` keeps it (truncated)."""
 
-    def __init__(self, endpoint: str, problem: str, body: bytes | str, http_status: int = 0):
+    def __init__(
+        self,
+        endpoint: str,
+        problem: str,
+        body: bytes | str,
+        http_status: int = 0,
+        *,
+        attempts: int = 0,
+        answer_lost: bool = False,
+        partial: Partial | None = None,
+    ) -> None:
+        super().__init__(
+            f"{endpoint}: undecodable answer (HTTP {http_status}): {problem}",
+            attempts=attempts,
+            answer_lost=answer_lost,
+            partial=partial,
+        )
         self.endpoint = endpoint
         self.http_status = http_status
         self.body = truncate_body(body)
-        super().__init__(f"{endpoint}: undecodable answer (HTTP {http_status}): {problem}")
 
 
 class APIError(OzoError):
     """The server said no.
 
     ``status`` and ``message`` are the vendor's (CloudAgent), ``code`` the vendor's error code
-    (iSales ``resultCode``), ``body`` the raw answer (truncated).
+    (iSales ``resultCode``), ``body`` the raw answer (truncated), ``retry_after`` the seconds
+    the server asked to wait before trying again (``Retry-After``), if it said.
     """
-
-    #: Seconds the server asked to wait before trying again (``Retry-After``), if it said.
-    retry_after: float | None = None
 
     def __init__(
         self,
@@ -87,22 +158,46 @@ class APIError(OzoError):
         status: str | None = None,
         code: str | None = None,
         body: bytes | str = b"",
+        retry_after: float | None = None,
+        attempts: int = 0,
+        answer_lost: bool = False,
+        partial: Partial | None = None,
     ) -> None:
+        message = truncate_message(message)
+        detail = f" [{code}]" if code else ""
+        super().__init__(
+            f"{endpoint}: {message}{detail} (HTTP {http_status})",
+            attempts=attempts,
+            answer_lost=answer_lost,
+            partial=partial,
+        )
         self.endpoint = endpoint
         self.http_status = http_status
         self.status = status
         self.message = message
         self.code = code
         self.body = truncate_body(body)
-        detail = f" [{code}]" if code else ""
-        super().__init__(f"{endpoint}: {message}{detail} (HTTP {http_status})")
+        self.retry_after = retry_after
 
 
 class AuthenticationError(APIError):
-    """Bad apiKey, userName, token or signature."""
+    """Bad apiKey, userName, token or signature.
 
-    #: True when the server rejected a token as expired or invalid: a fresh token may help.
-    token_rejected: bool = False
+    ``token_invalid``: the server said the token itself is invalid or expired.
+    ``fresh_token_may_help``: the client has discarded the token it sent, so one repeat with a
+    fresh token may succeed (only for a token the client's own token store issued)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        token_invalid: bool = False,
+        fresh_token_may_help: bool = False,
+        **facts: Any,
+    ) -> None:
+        super().__init__(message, **facts)
+        self.token_invalid = token_invalid
+        self.fresh_token_may_help = fresh_token_may_help
 
 
 class RateLimitError(APIError):

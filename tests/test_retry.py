@@ -51,15 +51,13 @@ def api_error(cls: type[APIError], http_status: int = 200) -> APIError:
 
 
 def server_error(retry_after: float) -> ServerError:
-    error = ServerError("server error 503", endpoint=ENDPOINT, http_status=503)
-    error.retry_after = retry_after
-    return error
+    return ServerError(
+        "server error 503", endpoint=ENDPOINT, http_status=503, retry_after=retry_after
+    )
 
 
 def rate_limited(retry_after: float | None, cls: type[RateLimitError] = RateLimitError) -> Any:
-    error = cls("Max limit exceeded", endpoint=ENDPOINT, http_status=429)
-    error.retry_after = retry_after
-    return error
+    return cls("Max limit exceeded", endpoint=ENDPOINT, http_status=429, retry_after=retry_after)
 
 
 def undecodable() -> ResponseDecodeError:
@@ -67,9 +65,7 @@ def undecodable() -> ResponseDecodeError:
 
 
 def untrusted_certificate() -> TransportError:
-    error = TransportError("TLS verification failed")
-    error.retryable = False
-    return error
+    return TransportError("TLS verification failed", retryable=False)
 
 
 # --- should_retry ------------------------------------------------------------------------------
@@ -110,9 +106,10 @@ def test_should_retry(error: BaseException, repeatable: bool, expected: bool) ->
 # --- retry_delay -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("retry_after", [0.0, 1.0, 7.5, 120.0])
-def test_retry_delay_obeys_retry_after(retry_after: float) -> None:
-    assert POLICY.retry_delay(rate_limited(retry_after), attempt=3) == retry_after
+@pytest.mark.parametrize("retry_after", [0.0, 1.0, 7.5, 120.0, 1e12])
+def test_retry_delay_obeys_retry_after_up_to_max_retry_after(retry_after: float) -> None:
+    expected = min(retry_after, POLICY.max_retry_after)
+    assert POLICY.retry_delay(rate_limited(retry_after), attempt=3) == expected
 
 
 @pytest.mark.parametrize(
@@ -168,6 +165,16 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
         ("1e3", None),
         ("nan", None),
         ("inf", None),
+        ("-inf", None),
+        ("Infinity", None),
+        ("9" * 400, None),  # a finite-looking number too large for a float
+        ("1000000000000", 1e12),  # huge but finite: the policy caps it
+        (
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - NOW).total_seconds(),
+        ),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("\x00garbage", None),
         ("Thu, 01 Jan 2026 12:00:30 GMT", 30.0),  # IMF-fixdate
         ("Thursday, 01-Jan-26 12:01:00 GMT", 60.0),  # RFC 850
         ("Thu Jan  1 12:00:10 2026", 10.0),  # asctime, no zone: GMT
@@ -190,6 +197,8 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
         {"max_delay": -0.1},
         {"max_retry_after": -5.0},
         {"max_delay": float("nan")},
+        {"max_retry_after": float("inf")},
+        {"initial_delay": float("inf")},
     ],
 )
 def test_retry_policy_refuses_impossible_values(options: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ or a generated bearer token shared by every client of the account ("TOKEN_AUTH")
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Collection, Mapping
 
 from ..errors import AuthenticationError
 from ..transport.call import Call
@@ -35,6 +36,9 @@ class ApiKeyAuth:
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         return False
 
+    def secrets(self, headers: Mapping[str, str]) -> Collection[str]:
+        return (self._api_key,)
+
 
 class BudgetedAuth:
     """The credentials of a token request: the ``apiKey`` header, and one charge against the
@@ -55,6 +59,9 @@ class BudgetedAuth:
 
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         return False
+
+    def secrets(self, headers: Mapping[str, str]) -> Collection[str]:
+        return self._api_key_auth.secrets(headers)
 
 
 class TokenAuth:
@@ -80,6 +87,8 @@ class TokenAuth:
         self._budget = budget or TokenBudget()
         self._token: SharedToken | None = None
         self._stale: str | None = None
+        # Tokens this client has sent: a server may echo an old one long after it was replaced.
+        self._sent_tokens: deque[str] = deque(maxlen=16)
 
     def __repr__(self) -> str:
         return "TokenAuth(api_key=<redacted>, token=<redacted>)"
@@ -93,7 +102,13 @@ class TokenAuth:
 
     def headers(self, call: Call, url: str) -> Mapping[str, str]:
         assert self._token is not None, "prepare() runs before headers()"
-        return {"apiKey": self._api_key, "Authorization": f"Bearer {self._token.value}"}
+        token = self._token.value
+        if not self._sent_tokens or self._sent_tokens[-1] != token:
+            self._sent_tokens.append(token)
+        return {"apiKey": self._api_key, "Authorization": f"Bearer {token}"}
+
+    def secrets(self, headers: Mapping[str, str]) -> Collection[str]:
+        return (self._api_key, *self._sent_tokens)
 
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         sent = headers.get("Authorization", "").removeprefix("Bearer ")

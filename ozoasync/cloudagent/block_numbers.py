@@ -129,6 +129,6 @@ class BlockNumbers:
                 progress.record(Outcome.FAILED, len(rejected))
         except OzoError as error:
             if dooms_every_chunk(error):
-                error.partial = merged()
+                raise error.replace(partial=merged()) from None
             raise
         return merged()

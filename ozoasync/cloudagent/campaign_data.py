@@ -45,6 +45,9 @@ def failed(phone_number: str, error: OzoError) -> CampaignDataDeletion:
     )
 
 
+_OPERATION = "campaign_data.delete_many"
+
+
 def _doomed(result: CampaignDataDeletion) -> OzoError | None:
     error = result.error
     return error if error is not None and dooms_every_request(error) else None
@@ -123,11 +126,15 @@ class CampaignData:
         Duplicates are not removed: each input gets its own result (a repeat of a number
         usually comes back NOT_FOUND, since the first deleted it).
 
+        The first number is sent alone; the rest fan out once it has been answered, so a wrong
+        key or an unknown campaign costs one request, not ``concurrency``.
+
         A number that fails comes back FAILED with its ``error``, and the rest go on. Errors
         that doom every later request (authentication, the token budget, the coordination
-        store, an unknown campaign) stop the reading: the requests in flight finish and are
-        yielded, then the error is raised with a :class:`~ozoasync.Progress` in its
-        ``partial``. ``on_progress`` gets a Progress before each result is yielded. Breaking
+        store, an unreachable server, an unknown campaign) stop the reading: the requests in
+        flight finish and are yielded, then the error is raised with a
+        :class:`~ozoasync.Progress` in its ``partial``. ``on_progress`` gets a Progress before
+        each result is yielded. Breaking
         out of the loop or cancelling it cancels the requests in flight (wrap the iterator in
         ``contextlib.aclosing`` to have that happen at the ``break`` itself rather than when
         the iterator is garbage-collected).
@@ -155,20 +162,24 @@ class CampaignData:
                 return failed(phone_number, error)
 
         progress = ProgressTracker(on_progress)
+        observer = self._context.transport.observer
         try:
             # Closed here, not left to the garbage collector, so that no task outlives a
             # consumer that stops early.
             async with (
                 aclosing(iterate(phone_numbers, "phone_numbers")) as numbers,
                 aclosing(
-                    map_as_completed(numbers, delete_one, concurrency=concurrency, stop=_doomed)
+                    map_as_completed(
+                        numbers, delete_one, concurrency=concurrency, stop=_doomed, first_alone=True
+                    )
                 ) as results,
             ):
                 async for result in results:
                     progress.record(result.outcome)
+                    if observer is not None:
+                        observer.progress(_OPERATION, result.outcome.value, 1)
                     yield result
         except OzoError as error:
-            error.partial = progress.snapshot()
-            raise
+            raise error.replace(partial=progress.snapshot()) from None
         if progress.snapshot().done == 0:
             raise RequestValidationError("phone_numbers", "must not be empty")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Literal
 
@@ -9,9 +10,11 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient
+from ..transport.body import DEFAULT_MAX_RESPONSE_BYTES
+from ..transport.client_base import TransportClient, checked_deadline
 from ..transport.coordination import PROCESS_COORDINATION, Coordination, TokenBudget
 from ..transport.http import Transport
+from ..transport.observe import Hooks, observer_for
 from ..transport.ratelimit import RateLimit
 from ..transport.retry import RetryPolicy
 from . import wire
@@ -62,6 +65,10 @@ class CloudAgentClient(TransportClient):
         timeout: float = 30.0,
         session: aiohttp.ClientSession | None = None,
         token_budget: TokenBudget | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        telemetry: bool = True,
+        hooks: Hooks | None = None,
     ) -> None:
         self.username = validation.non_empty_text(username, "username")
         api_key = validation.non_empty_text(api_key, "api_key")
@@ -88,10 +95,24 @@ class CloudAgentClient(TransportClient):
             retry=retry or RetryPolicy(),
             timeout=timeout,
             session=session,
+            deadline=checked_deadline(deadline),
+            max_response_bytes=validation.positive_int(max_response_bytes, "max_response_bytes"),
+            observer=observer_for(telemetry=telemetry, hooks=hooks),
         )
         token_key = f"token|{self.base_url}|{self.username}"
         budget = token_budget or TokenBudget()
-        context = Context(self._transport, self.username, coordination, token_key, api_key_auth)
+        self._budget = budget
+        self._context = Context(
+            self._transport, self.username, coordination, token_key, api_key_auth
+        )
+        self._bind(self._transport)
+        if auth == "token":
+            self._transport.authenticator = TokenAuth(
+                api_key, token_key, coordination, self.tokens.fetch, budget
+            )
+
+    def _bind(self, transport: Transport) -> None:
+        context = dataclasses.replace(self._context, transport=transport)
         #: deleteCampaignData.
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.
@@ -101,11 +122,7 @@ class CloudAgentClient(TransportClient):
         #: PhoneManageV2 edit.
         self.phones = Phones(context)
         #: CAToken/generateToken.
-        self.tokens = Tokens(context, budget)
-        if auth == "token":
-            self._transport.authenticator = TokenAuth(
-                api_key, token_key, coordination, self.tokens.fetch, budget
-            )
+        self.tokens = Tokens(context, self._budget)
 
     def __repr__(self) -> str:
         return (

@@ -24,6 +24,7 @@ from ..errors import (
     RateLimitError,
     ResponseDecodeError,
     TokenBudgetExhaustedError,
+    truncate_message,
 )
 from ..transport.call import Answer, Call, decode_answer
 
@@ -175,12 +176,13 @@ def said(error: APIError, *phrases: str) -> bool:
 
 
 def message_text(message: object) -> str:
-    """The message as text: strings as they are, objects as compact JSON."""
+    """The message as text: strings as they are, objects as compact JSON; cut to
+    :data:`~ozoasync.errors.MESSAGE_LIMIT` characters."""
     if message is None:
         return ""
     if isinstance(message, str):
-        return message.strip()
-    return msgspec.json.encode(message).decode()
+        return truncate_message(message.strip())
+    return truncate_message(msgspec.json.encode(message).decode())
 
 
 def error_for(answer: Answer, status: str | None, message: str) -> APIError:
@@ -194,16 +196,23 @@ def error_for(answer: Answer, status: str | None, message: str) -> APIError:
     else:
         if answer.http_status in (401, 403):
             cls = AuthenticationError
-    error = cls(
-        message or f"HTTP {answer.http_status}",
+    text = message or f"HTTP {answer.http_status}"
+    if cls is AuthenticationError:
+        return AuthenticationError(
+            text,
+            endpoint=answer.endpoint,
+            http_status=answer.http_status,
+            status=status,
+            body=answer.body,
+            token_invalid=normal.startswith(_TOKEN_REJECTIONS),
+        )
+    return cls(
+        text,
         endpoint=answer.endpoint,
         http_status=answer.http_status,
         status=status,
         body=answer.body,
     )
-    if isinstance(error, AuthenticationError):
-        error.token_rejected = normal.startswith(_TOKEN_REJECTIONS)
-    return error
 
 
 def _decode(answer: Answer, kind: type[E]) -> E:
@@ -266,16 +275,15 @@ def interpret_token(answer: Answer) -> TokenAnswer:
 def token_refused(error: RateLimitError) -> TokenBudgetExhaustedError:
     """The vendor's own "Max limit exceeded" on generateToken: its token budget is spent, and
     asking again only spends more of it. Final, and it stops bulk calls."""
-    refused = TokenBudgetExhaustedError(
+    return TokenBudgetExhaustedError(
         f"the server refused to issue a token ({error.message}): the account's token "
         "budget is spent",
         endpoint=error.endpoint,
         http_status=error.http_status,
         status=error.status,
         body=error.body,
+        retry_after=error.retry_after,
     )
-    refused.retry_after = error.retry_after
-    return refused
 
 
 def jwt_expiry(token: str, received: float, default_lifetime: float = 3600.0) -> float:

@@ -3,7 +3,7 @@ before it is sent (after its rate-limit slot), so a retried request is re-signed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from urllib.parse import SplitResult, urlsplit
 
@@ -65,3 +65,10 @@ class C2Auth:
     def rejected(self, error: AuthenticationError, headers: Mapping[str, str]) -> bool:
         # A refused signature is not cured by signing again: the keys or the clock are wrong.
         return False
+
+    def secrets(self, headers: Mapping[str, str]) -> Collection[str]:
+        # This attempt's header and its signature: a server may echo either.
+        authorization = headers.get("Authorization", "")
+        parsed = signing.parse_authorization(authorization)
+        signature = (parsed.signature,) if parsed is not None else ()
+        return (self._app_key, self._app_secret, authorization, *signature)

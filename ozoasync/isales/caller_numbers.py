@@ -150,6 +150,7 @@ class CallerNumbers:
                 progress.record(Outcome.NOT_FOUND, len(items) - confirmed)
         except OzoError as error:
             if dooms_every_chunk(error):
-                error.partial = result(count=count, requests=requests, failed=tuple(failed))
+                partial = result(count=count, requests=requests, failed=tuple(failed))
+                raise error.replace(partial=partial) from None
             raise
         return result(count=count, requests=requests, failed=tuple(failed))

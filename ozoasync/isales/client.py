@@ -13,9 +13,11 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient
+from ..transport.body import DEFAULT_MAX_RESPONSE_BYTES
+from ..transport.client_base import TransportClient, checked_deadline
 from ..transport.coordination import PROCESS_COORDINATION, Coordination
 from ..transport.http import Transport
+from ..transport.observe import Hooks, observer_for
 from ..transport.ratelimit import RateLimit
 from ..transport.retry import RetryPolicy
 from .auth import C2Auth
@@ -108,6 +110,10 @@ class ISalesClient(TransportClient):
         session: aiohttp.ClientSession | None = None,
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         coordination: Coordination | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        telemetry: bool = True,
+        hooks: Hooks | None = None,
     ) -> None:
         self.base_url = checked_base_url(base_url)
         app_key = checked_app_key(app_key)
@@ -128,11 +134,17 @@ class ISalesClient(TransportClient):
             timeout=timeout,
             session=session,
             ssl=tls,
+            deadline=checked_deadline(deadline),
+            max_response_bytes=validation.positive_int(max_response_bytes, "max_response_bytes"),
+            observer=observer_for(telemetry=telemetry, hooks=hooks),
         )
+        self._bind(self._transport)
+
+    def _bind(self, transport: Transport) -> None:
         #: Calling numbers: ``add`` and ``delete``, 100 per request.
-        self.caller_numbers = CallerNumbers(self._transport)
+        self.caller_numbers = CallerNumbers(transport)
         #: Campaign details: ``get``.
-        self.campaigns = Campaigns(self._transport)
+        self.campaigns = Campaigns(transport)
 
     def __repr__(self) -> str:
         return f"ISalesClient(base_url={self.base_url!r})"

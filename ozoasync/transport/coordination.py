@@ -204,16 +204,18 @@ def token_usable(token: SharedToken | None, stale: str | None) -> bool:
 def refusal_period(error: TokenBudgetExhaustedError, budget: TokenBudget) -> float:
     """How long a spent budget stays spent: as long as the server said, or one whole budget
     period when it did not say (the vendor's own refusal comes without a Retry-After)."""
-    return error.retry_after if error.retry_after is not None else budget.period
+    if error.retry_after is None:
+        return budget.period
+    # Never longer than one budget period: a hostile Retry-After must not lock tokens out.
+    return min(error.retry_after, budget.period)
 
 
 def budget_error(retry_after: float) -> TokenBudgetExhaustedError:
     """The error raised instead of a generation that would exceed the budget."""
-    error = TokenBudgetExhaustedError(
+    return TokenBudgetExhaustedError(
         f"token generation budget exhausted; the next token may be generated in "
         f"{retry_after:.0f} s (generating one now would invalidate the token in use)",
         endpoint="generateToken",
         http_status=0,
+        retry_after=max(retry_after, 0.0),
     )
-    error.retry_after = max(retry_after, 0.0)
-    return error

@@ -4,17 +4,20 @@ Every attempt (retries included) waits for its own rate-limit slot, is authentic
 (a retried iSales request is re-signed, a rejected token is replaced), and is sent exactly
 once: aiohttp's silent re-send of idempotent requests on a dropped kept-alive connection and
 redirects are turned off, because such hidden sends would pass neither the rate limiter nor
-the retry budget.
+the retry budget. Every answer is read here, whatever a caller's session says
+(``raise_for_status``, ``auto_decompress``): bodies are capped, decompressed here, and cleaned
+of the client's own secrets before anything else reads them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl as ssl_module
 import time
-from collections.abc import Mapping
-from typing import Protocol, TypeVar
+from collections.abc import AsyncIterator, Collection, Mapping
+from typing import Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -23,15 +26,20 @@ from tenacity import AsyncRetrying, RetryCallState
 from ..errors import (
     APIError,
     AuthenticationError,
+    DeadlineExceededError,
     OzoError,
     RateLimitError,
     ResponseDecodeError,
     ServerError,
+    ServerUnreachableError,
     TransportError,
 )
+from .body import ACCEPT_ENCODING, DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from .call import Answer, Call, Delivered, Interpreter
 from .coordination import Coordination
+from .observe import AttemptInfo, CallObserver, GiveUpInfo, Observer, RateLimitWaitInfo
 from .ratelimit import RateLimit
+from .redact import redact
 from .retry import RetryPolicy, describe, is_token_rejection, parse_retry_after
 
 T = TypeVar("T")
@@ -57,6 +65,11 @@ class Authenticator(Protocol):
         credentials may succeed (it then discards them)."""
         ...
 
+    def secrets(self, headers: Mapping[str, str]) -> Collection[str]:
+        """Every secret value a server could echo back after an attempt sent with
+        ``headers``: keys, current and past tokens, this attempt's signature."""
+        ...
+
 
 def _disable_hidden_resend(session: aiohttp.ClientSession) -> None:
     # aiohttp re-sends an idempotent request once on a dropped kept-alive connection
@@ -68,21 +81,35 @@ def _disable_hidden_resend(session: aiohttp.ClientSession) -> None:
 # Failures that another attempt might have cured: raising one is a give-up, logged as such.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseDecodeError)
 
+UNREACHABLE_AFTER = 3
+"""Consecutive calls that failed to connect on every attempt, with no answer from the server
+between them, after which the server is taken as unreachable (see :class:`_Reachability`)."""
 
-class _FailedBeforeSending(Exception):
-    """Carries an error raised before the attempt's request went out (credentials could not
-    be prepared, the coordination store failed) past the retry predicate: it is final (a
-    token generation has its own retry budget already, which the outer loop must not
-    multiply), and ``attempts`` counts only the requests actually sent."""
 
-    def __init__(self, error: OzoError, sent: int) -> None:
-        super().__init__(str(error))
-        error.attempts = sent
-        self.error = error
+class _Reachability:
+    """Whether the server is taken as unreachable. A call whose every attempt failed to
+    connect (refused, no such host, TLS refused) counts one; any answer from the server, of
+    any HTTP status, resets the count. Timeouts neither count nor reset: a slow or flaky
+    gateway is not a dead server. Once :data:`UNREACHABLE_AFTER` calls in a row have counted,
+    a call whose attempt fails to connect raises ServerUnreachableError at once instead of
+    retrying, until an answer arrives."""
+
+    def __init__(self) -> None:
+        self._failed_calls = 0
+
+    @property
+    def unreachable(self) -> bool:
+        return self._failed_calls >= UNREACHABLE_AFTER
+
+    def answered(self) -> None:
+        self._failed_calls = 0
+
+    def call_failed_to_connect(self) -> None:
+        self._failed_calls += 1
 
 
 def _transport_error(endpoint: str, exc: BaseException) -> TransportError:
-    lost = not isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    connect_failed = isinstance(exc, aiohttp.ClientConnectorError)
     tls = isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError)
     if tls:
         kind = "TLS verification failed (pass ssl= a context that trusts the server's CA)"
@@ -90,10 +117,23 @@ def _transport_error(endpoint: str, exc: BaseException) -> TransportError:
         kind = "timed out"
     else:
         kind = "connection failed"
-    error = TransportError(f"{endpoint}: {kind} ({type(exc).__name__})")
-    error.answer_lost = lost
-    error.retryable = not tls
-    return error
+    return TransportError(
+        f"{endpoint}: {kind} ({type(exc).__name__})",
+        retryable=not tls,
+        connect_failed=connect_failed,
+        answer_lost=not (connect_failed or isinstance(exc, aiohttp.ConnectionTimeoutError)),
+    )
+
+
+def _unreachable(error: TransportError) -> ServerUnreachableError:
+    return ServerUnreachableError(
+        f"{error} - the server is unreachable: {UNREACHABLE_AFTER} calls in a row failed to "
+        "connect; check the base URL and the network",
+        retryable=False,
+        connect_failed=True,
+        attempts=error.attempts,
+        answer_lost=error.answer_lost,
+    )
 
 
 def _vendor_message(body: bytes) -> str | None:
@@ -118,28 +158,25 @@ def _cut_off_json(answer: Answer) -> bool:
 def _http_error(answer: Answer) -> APIError | None:
     """The vendor-independent reading of an HTTP status: 5xx, 429, and redirects."""
     status = answer.http_status
-    error: APIError
     if status >= 500:
-        error = ServerError(
+        return ServerError(
             f"server error {status}",
             endpoint=answer.endpoint,
             http_status=status,
             body=answer.body,
+            retry_after=parse_retry_after(answer.headers.get("Retry-After")),
+            # A gateway that timed out on (504) or lost (502) the backend, or a backend that
+            # failed mid-way (500), may have acted; a 503 means the request was not taken.
+            answer_lost=status in (500, 502, 504),
         )
-        error.retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-        # A gateway that timed out on (504) or lost (502) the backend, or a backend that
-        # failed mid-way (500), may have acted; a 503 means the request was not taken.
-        error.answer_lost = status in (500, 502, 504)
-        return error
     if status == 429:
-        error = RateLimitError(
+        return RateLimitError(
             _vendor_message(answer.body) or "Too Many Requests",
             endpoint=answer.endpoint,
             http_status=status,
             body=answer.body,
+            retry_after=parse_retry_after(answer.headers.get("Retry-After")),
         )
-        error.retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-        return error
     if 300 <= status < 400:
         return APIError(
             f"unexpected redirect {status}",
@@ -150,8 +187,44 @@ def _http_error(answer: Answer) -> APIError | None:
     return None
 
 
+class _Connection:
+    """What every view of one client shares: the session and what is known of the server."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession | None, ssl: ssl_module.SSLContext | bool
+    ) -> None:
+        self.session = session
+        self.owns_session = session is None
+        self.ssl = ssl
+        self.closed = False
+        self.reachability = _Reachability()
+        if session is not None:
+            _disable_hidden_resend(session)
+
+    def client_session(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise RuntimeError("the client is closed")
+        if self.session is None:
+            # Created lazily so the client can be built outside a running event loop.
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, ssl=self.ssl)
+            )
+            _disable_hidden_resend(self.session)
+        return self.session
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self.owns_session and self.session is not None:
+            await self.session.close()
+        self.session = None
+
+
 class Transport:
-    """Sends :class:`Call` objects to one base URL on behalf of one account (``scope``)."""
+    """Sends :class:`Call` objects to one base URL on behalf of one account (``scope``).
+
+    ``timeout`` bounds one attempt, ``deadline`` (seconds, None: no bound) a whole call:
+    rate-limit waits, attempts and the sleeps between them. ``max_response_bytes`` caps an
+    answer's decompressed body."""
 
     def __init__(
         self,
@@ -165,6 +238,9 @@ class Transport:
         timeout: float,
         session: aiohttp.ClientSession | None = None,
         ssl: ssl_module.SSLContext | bool | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        observer: Observer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._scope = scope
@@ -172,188 +248,339 @@ class Transport:
         self._coordination = coordination
         self._rate_limits = dict(rate_limits)
         self._retry = retry
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._ssl: ssl_module.SSLContext | bool = True if ssl is None else ssl
-        self._session = session
-        self._owns_session = session is None
-        self._closed = False
-        if session is not None:
-            _disable_hidden_resend(session)
+        self._timeout = timeout
+        self._deadline = deadline
+        self._max_response_bytes = max_response_bytes
+        self.observer = observer
+        self._connection = _Connection(session, True if ssl is None else ssl)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | None = None,
+    ) -> Transport:
+        """A view of this transport with other per-call options; it shares the session, the
+        rate limits, the coordination, the authenticator (and so the token) and what is known
+        of the server's reachability."""
+        view = object.__new__(Transport)
+        vars(view).update(vars(self))
+        if timeout is not None:
+            view._timeout = timeout
+        if retry is not None:
+            view._retry = retry
+        if deadline is not None:
+            view._deadline = deadline
+        return view
 
     def limit_key(self, endpoint: str) -> str:
         return f"{self.base_url}|{self._scope}|{endpoint}"
 
-    def _client_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError("the client is closed")
-        if self._session is None:
-            # Created lazily so the client can be built outside a running event loop.
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ssl=self._ssl)
-            )
-            _disable_hidden_resend(self._session)
-        return self._session
-
     async def aclose(self) -> None:
-        self._closed = True
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
+        await self._connection.aclose()
 
     async def send(
         self, call: Call, interpret: Interpreter[T], *, authenticator: Authenticator | None = None
     ) -> Delivered[T]:
         """Send ``call`` with retries; the interpreted value, or the last attempt's error.
         ``authenticator`` replaces the client's for this call (token generation)."""
-        auth = authenticator or self.authenticator
-        policy = self._retry
-        limit = self._rate_limits.get(call.endpoint)
-        key = self.limit_key(call.endpoint)
-        token_repeats = 0
-        answer_lost = False
-
-        def retry_predicate(state: RetryCallState) -> bool:
-            nonlocal token_repeats
-            error = state.outcome.exception() if state.outcome else None
-            if error is None:
-                return False
-            if is_token_rejection(error) and token_repeats == 0:
-                token_repeats = 1
-                return True
-            return policy.should_retry(error, repeatable=call.repeatable)
-
-        def stop(state: RetryCallState) -> bool:
-            # A repeat after a token refresh is owed to the credentials, not the retry budget.
-            return state.attempt_number >= policy.max_attempts + token_repeats
-
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            if error is None or (is_token_rejection(error) and token_repeats == 1):
-                return 0.0
-            return policy.retry_delay(error, state.attempt_number)
-
-        async def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            log.info(
-                "retrying %s %s after attempt %d in %.2fs: %s",
-                call.method,
-                call.endpoint,
-                state.attempt_number,
-                state.upcoming_sleep,
-                describe(error) if error else "",
-            )
-
+        run = _Run(self, call, interpret, authenticator or self.authenticator)
         retrying = AsyncRetrying(
-            stop=stop, wait=wait, retry=retry_predicate, before_sleep=before_sleep, reraise=True
+            stop=run.stop,
+            wait=run.wait,
+            retry=run.retry,
+            before_sleep=run.before_sleep,
+            reraise=True,
         )
-        attempt_number = 0
         try:
-            async for attempt in retrying:
-                with attempt:
-                    attempt_number = attempt.retry_state.attempt_number
-                    try:
-                        value = await self._attempt(
-                            call, interpret, auth, limit, key, attempt_number
-                        )
-                    except OzoError as error:
-                        answer_lost = answer_lost or error.answer_lost
-                        error.answer_lost = answer_lost
-                        error.attempts = attempt_number
-                        if isinstance(error, RateLimitError) and limit is not None:
-                            # Everyone sharing the schedule backs off, whether or not this
-                            # request will be retried.
-                            delay = error.retry_after
-                            if delay is None:
-                                delay = policy.retry_delay(error, attempt_number)
-                            await self._coordination.push_back(key, limit, delay)
-                        raise
-                    return Delivered(value, attempt_number, answer_lost)
-        except _FailedBeforeSending as failed:
-            raise failed.error from None
+            value: T = await retrying(run.attempt)
         except OzoError as error:
-            if isinstance(error, _TRANSIENT):
-                log.warning(
-                    "giving up on %s %s after %d attempt(s): %s",
-                    call.method,
-                    call.endpoint,
-                    attempt_number,
-                    describe(error),
-                )
-            raise
-        raise AssertionError("unreachable: tenacity either returns or re-raises")
+            raise run.failed(error) from None
+        run.succeeded()
+        return Delivered(value, run.sent, run.answer_lost)
 
-    async def _attempt(
-        self,
-        call: Call,
-        interpret: Interpreter[T],
-        auth: Authenticator,
-        limit: RateLimit | None,
-        key: str,
-        attempt_number: int,
-    ) -> T:
-        url = self.base_url + call.path
-        session = self._client_session()
+
+class _Run(Generic[T]):
+    """One call's way through its attempts. tenacity drives the loop and asks this object
+    the questions (retry? stop? how long to wait?); the answers come from the RetryPolicy,
+    the deadline and what the attempts so far have seen."""
+
+    def __init__(
+        self, transport: Transport, call: Call, interpret: Interpreter[T], auth: Authenticator
+    ) -> None:
+        self.transport = transport
+        self.call = call
+        self.interpret = interpret
+        self.auth = auth
+        self.policy = transport._retry
+        self.limit = transport._rate_limits.get(call.endpoint)
+        self.key = transport.limit_key(call.endpoint)
+        self.deadline_at = (
+            None if transport._deadline is None else time.monotonic() + transport._deadline
+        )
+        self.observer: CallObserver | None = (
+            None
+            if transport.observer is None
+            else transport.observer.call(call.endpoint, call.method)
+        )
+        #: Requests actually sent.
+        self.sent = 0
+        #: A repeat owed to a rejected token (not counted against the retry budget).
+        self.token_repeats = 0
+        self.answer_lost = False
+        #: Some attempt got an answer from the server.
+        self.answered = False
+        #: The last failure happened before its request went out: final, never retried.
+        self.unsent = False
+        #: The last sent attempt's HTTP status, duration and rate-limit wait, reported to the
+        #: observer once it is known whether another attempt follows.
+        self.pending: tuple[int | None, float, float] | None = None
+
+    # --- one attempt --------------------------------------------------------------------
+
+    async def attempt(self) -> T:
+        started = time.monotonic()
+        answer: Answer | None = None
+        self.unsent = True
         try:
-            await auth.prepare()
-            if limit is not None:
-                waited = await self._coordination.acquire(key, limit)
-                if waited > 0.05:
-                    log.info("rate limit: waited %.2fs for %s", waited, call.endpoint)
-        except OzoError as failure:
-            raise _FailedBeforeSending(failure, sent=attempt_number - 1) from None
-        credentials = auth.headers(call, url)
-        headers = {"Content-Type": "application/json", **call.headers, **credentials}
+            await self.auth.prepare()
+            async with self._slot() as waited:
+                self.unsent = False
+                try:
+                    answer, credentials = await self._exchange()
+                finally:
+                    if self.observer is not None:
+                        status = None if answer is None else answer.http_status
+                        self.pending = (status, time.monotonic() - started, waited)
+            return self._read(answer, credentials)
+        except OzoError as error:
+            failure = self._attempt_failed(error, answer)
+            await self._push_back(failure)
+            raise failure from None
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[float]:
+        remaining = self._remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceededError(
+                f"{self.call.endpoint}: the call's deadline passed; nothing more was sent",
+                endpoint=self.call.endpoint,
+                http_status=0,
+            )
+        if self.limit is None:
+            yield 0.0
+            return
+        coordination = self.transport._coordination
+        async with coordination.slot(self.key, self.limit, max_wait=remaining) as waited:
+            if waited > 0.05:
+                log.info("rate limit: waited %.2fs for %s", waited, self.call.endpoint)
+            if self.observer is not None:
+                self.observer.rate_limit_wait(RateLimitWaitInfo(self.call.endpoint, waited))
+            yield waited
+
+    async def _exchange(self) -> tuple[Answer, Mapping[str, str]]:
+        transport = self.transport
+        call = self.call
+        url = transport.base_url + call.path
+        session = transport._connection.client_session()
+        credentials = self.auth.headers(call, url)
+        headers = {
+            "Content-Type": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            **call.headers,
+            **credentials,
+        }
+        remaining = self._remaining()
+        timeout = transport._timeout if remaining is None else min(transport._timeout, remaining)
+        self.sent += 1
         started = time.monotonic()
         try:
-            async with session.request(
-                call.method,
-                url,
-                params=call.query or None,
-                data=call.body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.read()
-                answer = Answer(call.endpoint, response.status, response.headers, body)
+            # The whole exchange, body included, is bounded by the attempt's timeout.
+            async with (
+                asyncio.timeout(timeout),
+                session.request(
+                    call.method,
+                    url,
+                    params=call.query or None,
+                    data=call.body,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=timeout),
+                    allow_redirects=False,
+                    raise_for_status=False,
+                    auto_decompress=False,
+                ) as response,
+            ):
+                transport._connection.reachability.answered()
+                self.answered = True
+                body = await read_capped(response, transport._max_response_bytes)
+                status = response.status
+                answer_headers = response.headers
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.debug(
                 "%s %s attempt %d: %s after %.3fs",
                 call.method,
                 call.endpoint,
-                attempt_number,
+                self.sent,
                 type(exc).__name__,
                 time.monotonic() - started,
             )
             raise _transport_error(call.endpoint, exc) from None
-        duration = time.monotonic() - started
-        try:
-            http_error = _http_error(answer)
-            if http_error is not None:
-                raise http_error
-            value = interpret(answer)
-        except (APIError, ResponseDecodeError) as error:
-            log.debug(
-                "%s %s attempt %d: HTTP %d, %s %r in %.3fs",
-                call.method,
+        data = redact(body.data, self.auth.secrets(credentials))
+        answer = Answer(call.endpoint, status, answer_headers, data)
+        if body.problem is not None:
+            raise ResponseDecodeError(
                 call.endpoint,
-                attempt_number,
-                answer.http_status,
-                type(error).__name__,
-                error.status or error.code if isinstance(error, APIError) else None,
-                duration,
+                body.problem,
+                data,
+                status,
+                answer_lost=_cut_off_json(answer),
             )
-            if isinstance(error, ResponseDecodeError):
-                error.answer_lost = _cut_off_json(answer)
-            if isinstance(error, AuthenticationError) and error.token_rejected:
-                error.token_rejected = auth.rejected(error, credentials)
+        return answer, credentials
+
+    def _read(self, answer: Answer, credentials: Mapping[str, str]) -> T:
+        http_error = _http_error(answer)
+        if http_error is not None:
+            raise http_error
+        try:
+            value = self.interpret(answer)
+        except ResponseDecodeError as error:
+            raise error.replace(answer_lost=_cut_off_json(answer)) from None
+        except AuthenticationError as error:
+            if error.token_invalid:
+                may_help = self.auth.rejected(error, credentials)
+                raise error.replace(fresh_token_may_help=may_help) from None
             raise
         log.debug(
-            "%s %s attempt %d: HTTP %d ok in %.3fs",
-            call.method,
-            call.endpoint,
-            attempt_number,
+            "%s %s attempt %d: HTTP %d ok",
+            self.call.method,
+            self.call.endpoint,
+            self.sent,
             answer.http_status,
-            duration,
         )
         return value
+
+    def _attempt_failed(self, error: OzoError, answer: Answer | None) -> OzoError:
+        """The error of this attempt with the call's facts so far; the shared schedule pushed
+        back when the server said slow down."""
+        self.answer_lost = self.answer_lost or error.answer_lost
+        if answer is not None:
+            log.debug(
+                "%s %s attempt %d: HTTP %d, %s",
+                self.call.method,
+                self.call.endpoint,
+                self.sent,
+                answer.http_status,
+                type(error).__name__,
+            )
+        return error.replace(attempts=self.sent, answer_lost=self.answer_lost)
+
+    async def _push_back(self, error: OzoError) -> None:
+        if isinstance(error, RateLimitError) and error.http_status and self.limit is not None:
+            # Everyone sharing the schedule backs off, whether or not this request will be
+            # retried, but never longer than the policy's max_retry_after.
+            delay = self.policy.retry_delay(error, max(self.sent, 1))
+            await self.transport._coordination.push_back(self.key, self.limit, delay)
+
+    def _unreachable(self) -> bool:
+        return self.transport._connection.reachability.unreachable
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline_at is None else self.deadline_at - time.monotonic()
+
+    def _report_attempt(self, error: BaseException | None, will_retry: bool) -> None:
+        if self.observer is None or self.pending is None:
+            return
+        http_status, duration, waited = self.pending
+        self.pending = None
+        self.observer.attempt(
+            AttemptInfo(
+                endpoint=self.call.endpoint,
+                method=self.call.method,
+                attempt=self.sent,
+                http_status=http_status,
+                vendor_status=error.status or error.code if isinstance(error, APIError) else None,
+                outcome="ok" if error is None else type(error).__name__,
+                duration=duration,
+                rate_limit_wait=waited,
+                will_retry=will_retry,
+            )
+        )
+
+    # --- what tenacity asks -------------------------------------------------------------
+
+    def retry(self, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        if error is None or self.unsent:
+            return False
+        if isinstance(error, TransportError) and error.connect_failed and self._unreachable():
+            return False
+        if is_token_rejection(error) and self.token_repeats == 0:
+            self.token_repeats = 1
+            return True
+        return self.policy.should_retry(error, repeatable=self.call.repeatable)
+
+    def wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if error is None or (is_token_rejection(error) and self.token_repeats == 1):
+            return 0.0
+        return self.policy.retry_delay(error, state.attempt_number - self.token_repeats)
+
+    def stop(self, state: RetryCallState) -> bool:
+        # A repeat after a token refresh is owed to the credentials, not the retry budget.
+        if state.attempt_number >= self.policy.max_attempts + self.token_repeats:
+            return True
+        remaining = self._remaining()
+        # No retry whose sleep would leave no time for its attempt.
+        return remaining is not None and state.upcoming_sleep >= remaining
+
+    async def before_sleep(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        self._report_attempt(error, will_retry=True)
+        log.info(
+            "retrying %s %s after attempt %d in %.2fs: %s",
+            self.call.method,
+            self.call.endpoint,
+            self.sent,
+            state.upcoming_sleep,
+            describe(error) if error else "",
+        )
+
+    # --- how the call ends --------------------------------------------------------------
+
+    def succeeded(self) -> None:
+        self._report_attempt(None, will_retry=False)
+        if self.observer is not None:
+            self.observer.end("ok")
+
+    def failed(self, error: OzoError) -> OzoError:
+        """The error the call raises: the last attempt's, or ServerUnreachableError when this
+        call completes a run of calls that could not connect."""
+        self._report_attempt(error, will_retry=False)
+        reachability = self.transport._connection.reachability
+        if isinstance(error, TransportError) and error.connect_failed and not self.answered:
+            if not reachability.unreachable:
+                reachability.call_failed_to_connect()
+            if reachability.unreachable:
+                error = _unreachable(error)
+        if isinstance(error, _TRANSIENT) and not self.unsent:
+            log.warning(
+                "giving up on %s %s after %d attempt(s): %s",
+                self.call.method,
+                self.call.endpoint,
+                self.sent,
+                describe(error),
+            )
+            if self.observer is not None:
+                self.observer.give_up(
+                    GiveUpInfo(
+                        self.call.endpoint,
+                        self.call.method,
+                        self.sent,
+                        type(error).__name__,
+                        str(error),
+                    )
+                )
+        if self.observer is not None:
+            self.observer.end(type(error).__name__)
+        return error

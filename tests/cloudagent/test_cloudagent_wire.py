@@ -146,7 +146,7 @@ def answer(body: bytes | str = b"", http_status: int = 200, endpoint: str = "ep"
 
 
 @pytest.mark.parametrize(
-    ("message", "http_status", "expected", "token_rejected"),
+    ("message", "http_status", "expected", "token_invalid"),
     [
         ("Max limit exceeded", 200, RateLimitError, False),
         ("max LIMIT exceeded", 200, RateLimitError, False),
@@ -188,13 +188,13 @@ def answer(body: bytes | str = b"", http_status: int = 200, endpoint: str = "ep"
     ],
 )
 def test_error_for_picks_the_class_from_the_vendors_message(
-    message: str, http_status: int, expected: type[APIError], token_rejected: bool
+    message: str, http_status: int, expected: type[APIError], token_invalid: bool
 ) -> None:
     error = wire.error_for(answer(b"{}", http_status), "error", message)
     assert type(error) is expected
     assert (error.status, error.http_status, error.endpoint) == ("error", http_status, "ep")
     assert error.message == (message or f"HTTP {http_status}")
-    assert getattr(error, "token_rejected", False) is token_rejected
+    assert getattr(error, "token_invalid", False) is token_invalid
 
 
 @pytest.mark.parametrize("status", ["success", "Success", "SUCCESS", " success "])
