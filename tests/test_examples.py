@@ -18,12 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from examples_helpers import EXAMPLES, environment, redis_is_up, run, uvicorn
 
 from examples.aiohttp_app import CLOUDAGENT, create_app
-from ozoasync import CloudAgentClient
 from ozoasync.testing import FakeCloudAgent, Fault
-
-needs_with_options = pytest.mark.skipif(
-    not hasattr(CloudAgentClient, "with_options"), reason="with_options is on branch transport"
-)
 
 # --- examples/bulk_cleanup.py ---------------------------------------------------------------
 
@@ -98,7 +93,6 @@ async def aiohttp_app(
         yield client
 
 
-@needs_with_options
 async def test_the_aiohttp_app_erases_numbers_and_answers_errors_as_http(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -131,7 +125,6 @@ async def test_the_aiohttp_app_erases_numbers_and_answers_errors_as_http(
         await ca.campaign_data.delete("spring", "9876543210")
 
 
-@needs_with_options
 async def test_the_aiohttp_app_answers_503_unsent_when_the_deadline_cannot_be_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -174,7 +167,6 @@ async def redis_prefix() -> AsyncIterator[str]:
     await client.aclose()
 
 
-@needs_with_options
 @pytest.mark.redis
 async def test_the_fastapi_app_under_uvicorn_with_two_workers_keeps_one_limit_and_one_token(
     tmp_path: Path, redis_prefix: str
