@@ -25,6 +25,7 @@ from .errors import (
     TransportError,
 )
 from .isales.client import ISalesClient
+from .logging_setup import configure_from_environment
 from .results import (
     BlockNumberChunk,
     BlockNumberDeletion,
@@ -58,6 +59,7 @@ from .transport.retry import RetryPolicy
 __version__ = "0.1.0"
 
 logging.getLogger("ozoasync").addHandler(logging.NullHandler())
+configure_from_environment()
 
 __all__ = [
     "APIError",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +32,21 @@ async def test_a_readme_emulator_example_runs(source: str) -> None:
     for test in tests:
         assert inspect.iscoroutinefunction(test)
         await test()
+
+
+def test_the_readme_emulator_examples_pass_pasted_into_a_fresh_project(tmp_path: Path) -> None:
+    """Pasted into a new project with pytest-asyncio in its default (strict) mode and no
+    configuration of ours, the examples run and pass as they stand."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    for number, source in enumerate(emulator_examples()):
+        (tmp_path / f"test_pasted_{number}.py").write_text(source)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(emulator_examples())} passed" in done.stdout

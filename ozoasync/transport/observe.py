@@ -8,6 +8,7 @@ nobody listens, and then nothing else is built for that call (no observer, no co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -95,10 +96,15 @@ class Hooks:
     on_rate_limit_wait: RateLimitWaitHook | None = None
     on_give_up: GiveUpHook | None = None
 
+    @property
+    def listening(self) -> bool:
+        """Whether any hook is set."""
+        return not (
+            self.on_attempt is None and self.on_rate_limit_wait is None and self.on_give_up is None
+        )
+
     def call(self, endpoint: str, method: str) -> CallObserver | None:
-        if self.on_attempt is None and self.on_rate_limit_wait is None and self.on_give_up is None:
-            return None
-        return _HookCall(self)
+        return _HookCall(self) if self.listening else None
 
     def progress(self, operation: str, outcome: str, count: int) -> None:
         return None
@@ -168,8 +174,23 @@ def observer_for(*, telemetry: bool, hooks: Hooks | None) -> Observer | None:
     """What a client reports to: OpenTelemetry when ``telemetry`` and ``opentelemetry-api``
     is importable, and the user's ``hooks``; None when nothing listens."""
     observers: list[Observer] = []
-    if hooks is not None:
+    if telemetry and (otel := _opentelemetry()) is not None:
+        observers.append(otel)
+    if hooks is not None and hooks.listening:
         observers.append(hooks)
     if not observers:
         return None
     return observers[0] if len(observers) == 1 else Observers(observers)
+
+
+@functools.cache
+def _opentelemetry() -> Observer | None:
+    """The process's OpenTelemetry observer, or None without ``opentelemetry-api``. Looked
+    for once: without the extra, nothing is imported."""
+    try:
+        from ..telemetry import OpenTelemetryObserver
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").partition(".")[0] != "opentelemetry":
+            raise
+        return None
+    return OpenTelemetryObserver()
