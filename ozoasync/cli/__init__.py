@@ -3,7 +3,9 @@
 Every failure is reported as one line on stderr, never a traceback (``-vv`` shows the
 traceback of an internal error). Exit codes: 0 nothing failed, 1 some items failed (or the
 service failed a single operation), 2 usage or configuration error (including credentials
-the server refuses, and a bulk target it does not know), 130 interrupted.
+the server refuses, a bulk target it does not know, a server that cannot be reached),
+128 + the signal's number when a signal stopped it (130 SIGINT, 143 SIGTERM, 129 SIGHUP;
+see :mod:`.interrupt`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..errors import OzoError
 from .common import Context, UsageError, print_error
 from .config import ConfigError
 from .inputs import InputError
+from .interrupt import Interruption, Stopped, exit_code
 from .journal import JournalError
 from .parser import build_parser
 from .report import ReportError
@@ -46,18 +49,23 @@ def run(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version and usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     quiet = getattr(args, "quiet", False)
+    interruption = Interruption()
     ctx = Context(
         env=os.environ,
         stdin=sys.stdin,
         out=Console(file=sys.stdout, quiet=quiet, highlight=False),
         err=Console(file=sys.stderr, quiet=quiet, highlight=False),
+        interruption=interruption,
     )
     errors = Console(file=sys.stderr, highlight=False)  # error lines show even with --quiet
     verbosity = getattr(args, "verbose", 0)
     configure_logging(verbosity, ctx.err)
     try:
-        code: int = asyncio.run(args.handler(args, ctx))
-    except KeyboardInterrupt:
+        code: int = asyncio.run(interruption.run(lambda: args.handler(args, ctx)))
+    except Stopped as stopped:
+        print_error(errors, f"{stopped} (what finished is in the journal, if you gave one)")
+        return exit_code(stopped.signum)
+    except KeyboardInterrupt:  # before the signal handlers were installed
         print_error(errors, "interrupted (what finished is in the journal, if you gave one)")
         return EXIT_INTERRUPTED
     except USAGE_ERRORS as error:

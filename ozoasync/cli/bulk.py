@@ -4,6 +4,7 @@ operation, into the journal, the report, the progress bar and the counts."""
 from __future__ import annotations
 
 import itertools
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from ..errors import OzoError
 from . import inputs
+from .interrupt import Interruption
 from .journal import Journal
 from .progress import LiveProgress
 from .report import Report, open_report
@@ -45,12 +47,14 @@ class Outputs:
 
 @dataclass(slots=True)
 class BulkRun:
-    """What a run did: the counts, how long it took, and the error that stopped it."""
+    """What a run did: the counts, how long it took, and the error or the signal that
+    stopped it."""
 
     job: Job
     tally: Tally = field(default_factory=Tally)
     elapsed: float = 0.0
     error: OzoError | None = None
+    stopped_by: signal.Signals | None = None
     items_read: int = 0
 
     @property
@@ -92,11 +96,20 @@ class Recorder:
         self._bar.update(self.tally)
 
 
-def unfinished(items: Iterable[str], finished: set[str], run: BulkRun, sink: Sink) -> Iterator[str]:
+def unfinished(
+    items: Iterable[str],
+    finished: set[str],
+    run: BulkRun,
+    sink: Sink,
+    interruption: Interruption,
+) -> Iterator[str]:
     """Each item not yet finished, once; the others go to the sink as skipped or repeats
-    (sending a repeat would only cost a request of the rate limit)."""
+    (sending a repeat would only cost a request of the rate limit). Reading stops at a
+    signal."""
     seen: set[str] = set()
     for item in items:
+        if interruption.requested:
+            return
         run.items_read += 1
         if item in finished:
             sink([Item(item, Status.SKIPPED, "finished in an earlier run (journal)")])
@@ -108,10 +121,16 @@ def unfinished(items: Iterable[str], finished: set[str], run: BulkRun, sink: Sin
 
 
 async def run_bulk(
-    job: Job, send: Sender, source: Input, outputs: Outputs, console: Console
+    job: Job,
+    send: Sender,
+    source: Input,
+    outputs: Outputs,
+    console: Console,
+    interruption: Interruption,
 ) -> BulkRun:
     """Run ``send`` over the unfinished items of ``source``. An OzoError that stops the
-    operation is kept in the result (what finished before it is journaled and reported)."""
+    operation is kept in the result, and so is a signal (see :mod:`.interrupt`): what
+    finished before either is journaled and reported."""
     run = BulkRun(job)
     with ExitStack() as stack:
         journal = None
@@ -125,16 +144,17 @@ async def run_bulk(
             stack.callback(lambda: opened.close(_summary_counts(run.tally)))
         bar = stack.enter_context(LiveProgress(console, job.verb, total))
         sink = Recorder(run.tally, journal, report, bar)
-        todo = unfinished(read(source), finished, run, sink)
+        todo = unfinished(read(source), finished, run, sink, interruption)
         started = time.monotonic()
         first = next(todo, None)
         if first is not None:
             try:
-                await send(itertools.chain([first], todo), sink)
+                await interruption.graceful(send(itertools.chain([first], todo), sink))
             except OzoError as error:
                 run.error = error
+        run.stopped_by = interruption.signum
         run.elapsed = time.monotonic() - started
-    if run.items_read == 0:
+    if run.items_read == 0 and run.stopped_by is None:
         name = source.name if isinstance(source, inputs.Source) else "input"
         raise inputs.InputError(f"{name}: no numbers to process")
     return run

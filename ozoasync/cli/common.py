@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
@@ -16,6 +16,7 @@ from . import inputs, journal
 from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk
 from .clients import Tuning
 from .dryrun import dry_run
+from .interrupt import Interruption, exit_code
 from .summary import print_dry_run, print_run
 from .tally import EXIT_FAILED, EXIT_OK, Item, Status, bulk_exit_code, one_line
 
@@ -32,6 +33,7 @@ class Context:
     stdin: TextIO
     out: Console  # summaries and results
     err: Console  # progress bar, logs and error lines
+    interruption: Interruption = field(default_factory=Interruption)
 
 
 def tuning(args: argparse.Namespace, endpoint: str | None = None) -> Tuning:
@@ -87,13 +89,21 @@ def finish(ctx: Context, run: BulkRun, report: str | None) -> int:
     print_run(ctx.out, run, report)
     if run.error is not None:
         print_error(ctx.err, str(run.error))
+    if run.stopped_by is not None:
+        written = f"; report written to {report}" if report else ""
+        print_error(
+            ctx.err,
+            f"stopped by {run.stopped_by.name}: {run.tally.processed:,} processed{written}; "
+            "with --journal, a re-run resumes",
+        )
+        return exit_code(run.stopped_by)
     return bulk_exit_code(run.tally.failed, run.error)
 
 
 async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
     source = source_of(args, ctx.stdin)
     outputs = Outputs(journal=args.journal, report=args.report)
-    run = await run_bulk(command.job, send, source, outputs, ctx.err)
+    run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
     return finish(ctx, run, args.report)
 
 

@@ -77,7 +77,9 @@ class Demo:
         self, name: str, job: Job, send: Sender, numbers: list[str], endpoint: str
     ) -> None:
         before = self.requests(endpoint)
-        run = await run_bulk(replace(job, verb=name), send, numbers, Outputs(), self.ctx.err)
+        run = await run_bulk(
+            replace(job, verb=name), send, numbers, Outputs(), self.ctx.err, self.ctx.interruption
+        )
         failed = run.tally.failed + (run.error is not None)
         sent = self.requests(endpoint) - before
         self.steps.append(Step(name, sent, run_result(run), run.elapsed, failed))

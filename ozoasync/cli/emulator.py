@@ -4,8 +4,6 @@ Ctrl-C or SIGTERM, for experiments with the command line or your own code."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 
 from ..cloudagent import wire
 from ..testing import FakeCloudAgent, FakeISales, FaultPlan
@@ -29,18 +27,6 @@ def write_numbers(path: str, numbers: list[str]) -> None:
             file.writelines(f"{number}\n" for number in numbers)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-
-
-async def wait_for_stop() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
 
 
 async def emulator(args: argparse.Namespace, ctx: Context) -> int:
@@ -94,7 +80,7 @@ async def emulator(args: argparse.Namespace, ctx: Context) -> int:
             markup=False,
         )
         out.print("serving until Ctrl-C or SIGTERM", soft_wrap=True)
-        await wait_for_stop()
+        await ctx.interruption.wait()
     finally:
         await isales.stop()
         await cloud.stop()

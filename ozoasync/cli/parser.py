@@ -22,7 +22,8 @@ credentials and endpoints come from the environment, never from arguments:
   OZOASYNC_REDIS_URL                      share rate limits and the token across processes
 
 exit codes: 0 nothing failed, 1 some items failed, 2 usage or configuration error,
-130 interrupted."""
+129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (in-flight requests get 10 s to finish; the
+report is written whole)."""
 
 
 class Parser(argparse.ArgumentParser):
