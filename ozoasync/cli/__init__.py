@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from ..errors import OzoError
-from .common import Context, UsageError, print_error
+from .common import Context, UsageError, explained, print_error
 from .config import ConfigError
 from .inputs import InputError
 from .interrupt import Interruption, Stopped, exit_code
@@ -72,7 +72,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print_error(errors, str(error))
         return EXIT_USAGE
     except OzoError as error:
-        print_error(errors, str(error))
+        print_error(errors, explained(error, args))
         return error_exit_code(error)
     except Exception as error:
         if verbosity >= 2:

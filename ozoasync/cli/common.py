@@ -10,7 +10,7 @@ from typing import TextIO
 from rich.console import Console
 
 from ..batching import Check, batches
-from ..errors import OzoError
+from ..errors import OzoError, ServerUnreachableError
 from ..transport.ratelimit import RateLimit
 from . import inputs, journal
 from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk
@@ -53,6 +53,16 @@ def source_of(args: argparse.Namespace, stdin: TextIO) -> inputs.Source:
     return source
 
 
+def explained(error: OzoError, args: argparse.Namespace) -> str:
+    """The error's line, with what to check when the server cannot be reached at all: the
+    variables that say where it is (set per command group by the parser)."""
+    text = str(error)
+    variables: str | None = getattr(args, "server_variables", None)
+    if isinstance(error, ServerUnreachableError) and variables is not None:
+        text += f" (check {variables}, and the network)"
+    return text
+
+
 def print_error(console: Console, message: str) -> None:
     console.print(f"ozoasync: {one_line(message)}", markup=False, highlight=False, soft_wrap=True)
 
@@ -84,11 +94,12 @@ def dry(ctx: Context, args: argparse.Namespace, command: BulkCommand) -> int:
     return EXIT_FAILED if result.invalid else EXIT_OK
 
 
-def finish(ctx: Context, run: BulkRun, report: str | None) -> int:
+def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
     """Print the summary (and the error that stopped the run) and return the exit code."""
+    report: str | None = args.report
     print_run(ctx.out, run, report)
     if run.error is not None:
-        print_error(ctx.err, str(run.error))
+        print_error(ctx.err, explained(run.error, args))
     if run.stopped_by is not None:
         written = f"; report written to {report}" if report else ""
         print_error(
@@ -104,7 +115,7 @@ async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, sen
     source = source_of(args, ctx.stdin)
     outputs = Outputs(journal=args.journal, report=args.report)
     run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
-    return finish(ctx, run, args.report)
+    return finish(ctx, args, run)
 
 
 ChunkSender = Callable[[list[str]], Awaitable[list[Item]]]

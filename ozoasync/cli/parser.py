@@ -26,6 +26,11 @@ exit codes: 0 nothing failed, 1 some items failed, 2 usage or configuration erro
 report is written whole)."""
 
 
+# What says where the server is: named when it cannot be reached.
+CLOUDAGENT_SERVER = "OZONETEL_BASE_URL / OZONETEL_REGION"
+ISALES_SERVER = "ISALES_BASE_URL"
+
+
 class Parser(argparse.ArgumentParser):
     """Usage errors as one line on stderr, exit 2."""
 
@@ -158,6 +163,7 @@ def build_parser() -> Parser:
 
     def group(name: str, help_text: str) -> argparse._SubParsersAction[Parser]:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(server_variables=CLOUDAGENT_SERVER)
         return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def leaf(
@@ -221,6 +227,7 @@ def build_parser() -> Parser:
     edit.set_defaults(handler=cloudagent_commands.phones_edit)
 
     isales = commands.add_parser("isales", help="Huawei CC-iSales", description="CC-iSales")
+    isales.set_defaults(server_variables=ISALES_SERVER)
     isales_groups = isales.add_subparsers(dest="group", required=True, metavar="GROUP")
     caller = isales_groups.add_parser(
         "caller-numbers", help="calling numbers of an outbound campaign"

@@ -157,8 +157,10 @@ class CsvReport:
 
     def write(self, items: Iterable[Item]) -> None:
         self._writer.writerows(
-            {key: spreadsheet_safe(value) if isinstance(value, str) else value
-             for key, value in row(item).items()}
+            {
+                key: spreadsheet_safe(value) if isinstance(value, str) else value
+                for key, value in row(item).items()
+            }
             for item in items
         )
 

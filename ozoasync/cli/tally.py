@@ -13,6 +13,7 @@ from ..errors import (
     NotFoundError,
     OzoError,
     RequestValidationError,
+    ServerUnreachableError,
 )
 
 EXIT_OK = 0
@@ -98,8 +99,12 @@ class Tally:
 
 def error_exit_code(error: OzoError) -> int:
     """2 for errors the user fixes in the arguments or the environment (input rejected
-    before sending, credentials refused, Redis unreachable); 1 for the service failing."""
-    if isinstance(error, AuthenticationError | RequestValidationError | CoordinationError):
+    before sending, credentials refused, a server or Redis that cannot be reached); 1 for
+    the service failing."""
+    if isinstance(
+        error,
+        AuthenticationError | RequestValidationError | CoordinationError | ServerUnreachableError,
+    ):
         return EXIT_USAGE
     return EXIT_FAILED
 

@@ -22,9 +22,11 @@ from ozoasync import (
     RateLimit,
     RequestValidationError,
     ServerError,
+    ServerUnreachableError,
     TransportError,
 )
 from ozoasync.cli.cloudagent import block_items
+from ozoasync.cli.common import explained
 from ozoasync.cli.config import (
     CloudAgentSettings,
     ConfigError,
@@ -147,6 +149,7 @@ def api_error(cls: type[APIError]) -> APIError:
         (CoordinationError("Redis is down"), 2),
         (api_error(ServerError), 1),
         (TransportError("timed out"), 1),
+        (ServerUnreachableError("connection refused"), 2),
         (api_error(NotFoundError), 1),  # a single operation's target: the item failed
     ],
 )
@@ -164,10 +167,33 @@ def test_error_exit_codes(error: OzoError, code: int) -> None:
         (1, api_error(NotFoundError), 2),  # iSales: the campaign does not exist
         (0, CoordinationError("Redis is down"), 2),
         (0, TransportError("timed out"), 1),
+        (0, ServerUnreachableError("connection refused"), 2),  # check the base URL
     ],
 )
 def test_bulk_exit_codes(failed: int, error: OzoError | None, code: int) -> None:
     assert bulk_exit_code(failed, error) == code
+
+
+@pytest.mark.parametrize(
+    ("argv", "variables"),
+    [
+        (["campaign-data", "delete", "--campaign", "x"], "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["block-numbers", "delete", "--group", "7"], "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["phones", "edit", "--number", "1", "--name", "a", "--new-number", "2"],
+         "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["isales", "caller-numbers", "delete", "--vdn", "1", "--campaign-id", "2"],
+         "ISALES_BASE_URL"),
+    ],
+)  # fmt: skip
+def test_an_unreachable_server_names_the_variables_that_say_where_it_is(
+    argv: list[str], variables: str
+) -> None:
+    args = build_parser().parse_args(argv)
+    error = ServerUnreachableError("deleteCampaignData: cannot connect (refused)")
+    assert explained(error, args) == (
+        f"deleteCampaignData: cannot connect (refused) (check {variables}, and the network)"
+    )
+    assert explained(TransportError("timed out"), args) == "timed out"
 
 
 def test_tally_counts_and_keeps_the_first_failures() -> None:
