@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+import itertools
+import math
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
 
-from ..batching import Check, batches
+from .. import RateLimit
 from ..errors import OzoError, ServerUnreachableError
-from ..transport.ratelimit import RateLimit
+from ..results import Outcome
 from . import inputs, journal
-from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk
+from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk, sendable
 from .clients import Tuning
-from .dryrun import dry_run
 from .interrupt import Interruption, exit_code
 from .summary import print_dry_run, print_run
-from .tally import EXIT_FAILED, EXIT_OK, Item, Status, bulk_exit_code, one_line
+from .tally import EXIT_FAILED, EXIT_OK, Item, bulk_exit_code, one_line
 
 
 class UsageError(Exception):
@@ -46,11 +47,11 @@ def tuning(args: argparse.Namespace, endpoint: str | None = None) -> Tuning:
     )
 
 
-def source_of(args: argparse.Namespace, stdin: TextIO) -> inputs.Source:
+def source_of(args: argparse.Namespace, ctx: Context) -> inputs.Reader:
     source = inputs.Source(args.input, args.column)
-    if source.path == inputs.STDIN and stdin.isatty():
+    if source.path == inputs.STDIN and ctx.stdin.isatty():
         raise UsageError("give a FILE of numbers, or pipe them on stdin")
-    return source
+    return inputs.Reader(source, ctx.stdin.buffer)
 
 
 def explained(error: OzoError, args: argparse.Namespace) -> str:
@@ -69,29 +70,37 @@ def print_error(console: Console, message: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class BulkCommand:
-    """A bulk command: its journal identity, how numbers are checked, how many go in one
-    request, and the rate limit that applies (for the dry run's estimate)."""
+    """A bulk command: its job, how many numbers go in one request, and the rate limit
+    that applies (for the dry run's estimate)."""
 
     job: Job
-    check: Check
     per_request: int
     limit: RateLimit | None
 
 
 def dry(ctx: Context, args: argparse.Namespace, command: BulkCommand) -> int:
-    """--dry-run: check and count, write nothing, send nothing. Exit 1 if any item is
-    invalid (a real run would fail it)."""
+    """--dry-run: the real run's input pipeline, counted; nothing written, nothing sent.
+    Exit 1 if any line is invalid (a real run would fail it)."""
     job = command.job
     finished = set()
     if args.journal is not None:
         finished = journal.load(args.journal, job.operation, job.scope).finished
-    items = inputs.read(source_of(args, ctx.stdin), ctx.stdin)
-    result = dry_run(items, finished, command.check, command.per_request)
-    if result.read == 0:
+    run = BulkRun(job)
+    for _ in sendable(source_of(args, ctx), job, finished, run, record(run), ctx.interruption):
+        pass
+    if run.lines_read == 0:
         raise inputs.InputError("the input holds no numbers")
-    title = f"{job.operation} ({job.scope})"
-    print_dry_run(ctx.out, title, result, command.limit)
-    return EXIT_FAILED if result.invalid else EXIT_OK
+    requests = math.ceil(run.to_send / command.per_request)
+    print_dry_run(ctx.out, run, requests, command.limit)
+    return EXIT_FAILED if run.tally.failed else EXIT_OK
+
+
+def record(run: BulkRun) -> Sink:
+    def sink(items: Sequence[Item]) -> None:
+        for item in items:
+            run.tally.add(item)
+
+    return sink
 
 
 def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
@@ -112,7 +121,7 @@ def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
 
 
 async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
-    source = source_of(args, ctx.stdin)
+    source = source_of(args, ctx)
     outputs = Outputs(journal=args.journal, report=args.report)
     run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
     return finish(ctx, args, run)
@@ -121,20 +130,18 @@ async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, sen
 ChunkSender = Callable[[list[str]], Awaitable[list[Item]]]
 
 
-def chunked(check: Check, size: int, send_chunk: ChunkSender) -> Sender:
-    """A sender for the chunked operations: numbers checked and cut into chunks of ``size``,
-    each chunk one call (so that each finished chunk is journaled as it finishes)."""
+def chunked(size: int, send_chunk: ChunkSender) -> Sender:
+    """A sender for the chunked operations: numbers (already checked) cut into chunks of
+    ``size``, each chunk one call (so that each finished chunk is journaled as it
+    finishes)."""
 
     async def send(numbers: Iterator[str], sink: Sink) -> None:
-        async for batch in batches(numbers, size=size, check=check, field_name="numbers"):
-            sink([Item(raw, Status.FAILED, error.problem) for raw, error in batch.rejected])
-            if not batch.items:
-                continue
+        while chunk := list(itertools.islice(numbers, size)):
             try:
-                sink(await send_chunk(batch.items))
+                sink(await send_chunk(chunk))
             except OzoError as error:
                 # An error that dooms every later chunk: this chunk failed too.
-                sink([Item(n, Status.FAILED, one_line(str(error))) for n in batch.items])
+                sink([Item(n, Outcome.FAILED, one_line(str(error))) for n in chunk])
                 raise
 
     return send

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..cloudagent import wire
 from ..testing import FakeCloudAgent, FakeISales, FaultPlan
+from . import endpoints
 from . import scenario as data
 from .common import Context, UsageError
 from .tally import EXIT_OK
@@ -33,7 +33,9 @@ async def emulator(args: argparse.Namespace, ctx: Context) -> int:
     if not 0 <= args.fault_rate <= 1:
         raise UsageError("--fault-rate must be between 0 and 1")
     limit = args.rate_limit
-    limits = {wire.CAMPAIGN_DATA: (limit.max_requests, limit.period) if limit else VENDOR_LIMIT}
+    limits = {
+        endpoints.CAMPAIGN_DATA: (limit.max_requests, limit.period) if limit else VENDOR_LIMIT
+    }
     cloud = FakeCloudAgent(
         host=args.host, port=args.port, rate_limits=limits, faults=FaultPlan(rate=args.fault_rate)
     )
@@ -54,7 +56,7 @@ async def emulator(args: argparse.Namespace, ctx: Context) -> int:
         await cloud.stop()
         raise UsageError(f"cannot listen on {args.host}: {exc.strerror}") from None
     try:
-        count, period = limits[wire.CAMPAIGN_DATA]
+        count, period = limits[endpoints.CAMPAIGN_DATA]
         out = ctx.out
         out.print(f"CloudAgent emulator: {cloud.url}", soft_wrap=True)
         out.print(f"CC-iSales emulator: {isales.url}", soft_wrap=True)

@@ -92,7 +92,7 @@ def encode(item: Item, op: str, scope: str, at: datetime) -> bytes:
         op=op,
         scope=scope,
         number=item.number,
-        outcome=item.status.value,
+        outcome=item.fate.value,
         at=at.isoformat(timespec="milliseconds"),
     )
     return msgspec.json.encode(record) + b"\n"
@@ -132,7 +132,7 @@ class Journal:
     def append(self, items: Iterable[Item]) -> None:
         """Record the finished ones among ``items`` (flushed to the OS at once)."""
         now = datetime.now(UTC)
-        lines = [encode(item, self.op, self.scope, now) for item in items if item.status.finished]
+        lines = [encode(item, self.op, self.scope, now) for item in items if item.finished]
         if not lines:
             return
         self._file.write(b"".join(lines))

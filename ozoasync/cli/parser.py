@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from .. import __version__
-from ..transport.ratelimit import RateLimit
+from .. import RateLimit, __version__
 from . import cloudagent as cloudagent_commands
 from . import demo, emulator
 from . import isales as isales_commands

@@ -56,7 +56,7 @@ def spreadsheet_safe(cell: str) -> str:
 def row(item: Item) -> dict[str, object]:
     return {
         "number": item.number,
-        "outcome": item.status.value,
+        "outcome": item.fate.value,
         "message": item.message,
         "attempts": item.attempts,
     }

@@ -265,7 +265,7 @@ async def test_an_unknown_campaign_stops_the_run_with_exit_2(
 
 async def test_dry_run_sends_nothing_and_counts(fake: FakeCloudAgent, tmp_path: Path) -> None:
     fake.add_campaign(CAMPAIGN, numbers(20))
-    lines = [*numbers(20), numbers(1)[0], "12-34", "+919876543210"]
+    lines = [*numbers(20), numbers(1)[0], "12-34x", "+91-98765-43210"]
     source = write_lines(tmp_path / "numbers.txt", lines)
     journal, report = tmp_path / "journal.jsonl", tmp_path / "report.json"
 
@@ -285,7 +285,7 @@ async def test_dry_run_sends_nothing_and_counts(fake: FakeCloudAgent, tmp_path: 
         "to send": "21",
         "requests": "21",
     }
-    assert "'12-34'" in result.stdout
+    assert "'12-34x'" in result.stdout
     assert "about 12.2 s" in result.stdout  # 20 intervals of 0.612 s at 100 per 60 s
 
 

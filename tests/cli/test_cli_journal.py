@@ -11,13 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ozoasync.cli.journal import Journal, JournalError, encode, load, scan
-from ozoasync.cli.tally import Item, Status
+from ozoasync.cli.tally import LABELS, Fate, Item
+from ozoasync.results import Outcome
 
 OP, SCOPE = "campaign-data delete", "campaign=spring"
 AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
-def line(number: str, op: str = OP, scope: str = SCOPE, status: Status = Status.DELETED) -> bytes:
+def line(number: str, op: str = OP, scope: str = SCOPE, status: Fate = Outcome.DELETED) -> bytes:
     return encode(Item(number, status), op, scope, AT)
 
 
@@ -39,7 +40,7 @@ def test_scan_keeps_the_numbers_of_this_operation_and_scope_only() -> None:
             line("2", scope="campaign=autumn"),
             line("3", op="block-numbers delete"),
             b"\n",
-            line("4", status=Status.NOT_FOUND),
+            line("4", status=Outcome.NOT_FOUND),
         ]
     )
 
@@ -98,7 +99,7 @@ def test_open_cuts_a_torn_tail_before_appending(tmp_path: Path) -> None:
 
     with Journal.open(str(path), OP, SCOPE) as journal:
         assert journal.finished == {"1"}
-        journal.append([Item("3", Status.DELETED)])
+        journal.append([Item("3", Outcome.DELETED)])
 
     assert path.read_bytes() == line("1") + path.read_bytes().splitlines(keepends=True)[1]
     assert load(str(path), OP, SCOPE).finished == {"1", "3"}
@@ -106,7 +107,7 @@ def test_open_cuts_a_torn_tail_before_appending(tmp_path: Path) -> None:
 
 def test_append_records_finished_items_only(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
-    items = [Item(status.value, status) for status in Status]
+    items = [Item(fate.value, fate) for fate in LABELS]
 
     with Journal.open(str(path), OP, SCOPE) as journal:
         journal.append(items)

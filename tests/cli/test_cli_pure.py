@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 
 import pytest
 
@@ -25,6 +26,7 @@ from ozoasync import (
     ServerUnreachableError,
     TransportError,
 )
+from ozoasync.cli.bulk import BulkRun, Job, sendable
 from ozoasync.cli.cloudagent import block_items
 from ozoasync.cli.common import explained
 from ozoasync.cli.config import (
@@ -36,13 +38,14 @@ from ozoasync.cli.config import (
     isales_settings,
     redis_settings,
 )
-from ozoasync.cli.dryrun import dry_run
+from ozoasync.cli.interrupt import Interruption
 from ozoasync.cli.isales import confirmed_items
 from ozoasync.cli.parser import build_parser, rate_limit
 from ozoasync.cli.progress import counts_text
 from ozoasync.cli.report import ReportError, report_format
-from ozoasync.cli.summary import duration_text
-from ozoasync.cli.tally import Item, Status, Tally, bulk_exit_code, error_exit_code
+from ozoasync.cli.summary import duration_text, least_duration
+from ozoasync.cli.tally import Item, Skip, Tally, bulk_exit_code, error_exit_code
+from ozoasync.results import Outcome
 from ozoasync.validation import phone_number
 
 ACCOUNT = {"OZONETEL_USERNAME": "acme", "OZONETEL_API_KEY": "KK-secret"}
@@ -198,27 +201,47 @@ def test_an_unreachable_server_names_the_variables_that_say_where_it_is(
 
 def test_tally_counts_and_keeps_the_first_failures() -> None:
     tally = Tally(keep_failures=2)
-    statuses = [Status.DELETED, Status.FAILED, Status.SKIPPED, Status.DUPLICATE, Status.FAILED]
-    for n, status in enumerate([*statuses, Status.FAILED]):
-        tally.add(Item(str(n), status))
+    fates = [Outcome.DELETED, Outcome.FAILED, Skip.FINISHED, Skip.DUPLICATE, Skip.INVALID]
+    for n, fate in enumerate([*fates, Outcome.FAILED]):
+        tally.add(Item(str(n), fate))
 
     assert tally.total == 6
-    assert tally.processed == 4  # skipped and repeated items were not sent
-    assert tally.failed == 3
+    assert tally.processed == 3  # skipped, repeated and invalid lines were not sent
+    assert tally.failed == 3  # invalid lines count as failed
     assert [item.number for item in tally.first_failures] == ["1", "4"]
 
 
-# --- dry run ---------------------------------------------------------------------------------
+# --- the input pipeline (real and dry runs) --------------------------------------------------
 
 
-def test_dry_run_counts_like_a_real_run() -> None:
-    items = ["1111", "2222", "1111", "x-1", "3333", "4444", "bad"]
+def test_one_pipeline_sets_aside_invalid_finished_and_repeated_lines() -> None:
+    lines = ["1111", "+91-98765-43210", "1111", "x-1", "3333", "(022) 4000.1234", "bad",
+             "+919876543210"]  # fmt: skip
+    run = BulkRun(Job("op", "scope", phone_number))
+    set_aside: list[Item] = []
 
-    result = dry_run(items, finished={"3333"}, check=phone_number, per_request=2)
+    sent = list(sendable(lines, run.job, {"3333"}, run, set_aside.extend, Interruption()))
 
-    assert (result.read, result.skipped, result.duplicates, result.invalid) == (7, 1, 1, 2)
-    assert (result.to_send, result.requests) == (3, 2)
-    assert [raw for raw, _ in result.first_invalid] == ["x-1", "bad"]
+    assert sent == ["1111", "+919876543210", "02240001234"]  # separators dropped
+    assert set_aside == [
+        Item("1111", Skip.DUPLICATE, "repeats an earlier line"),
+        Item("x-1", Skip.INVALID, "'x1' is not a phone number (digits, optionally a leading '+')"),
+        Item("3333", Skip.FINISHED, "finished in an earlier run (journal)"),
+        Item("bad", Skip.INVALID, "'bad' is not a phone number (digits, optionally a leading '+')"),
+        Item("+919876543210", Skip.DUPLICATE, "repeats an earlier line"),
+    ]
+    assert (run.lines_read, run.to_send) == (8, 3)
+
+
+def test_the_pipeline_stops_reading_at_a_signal() -> None:
+    interruption = Interruption()
+    run = BulkRun(Job("op", "scope", phone_number))
+    numbers = sendable(iter(["1", "2", "3"]), run.job, set(), run, print, interruption)
+
+    assert next(numbers) == "1"
+    interruption.signum = signal.SIGTERM
+    assert list(numbers) == []
+    assert run.lines_read == 1
 
 
 @pytest.mark.parametrize(
@@ -231,9 +254,7 @@ def test_dry_run_counts_like_a_real_run() -> None:
     ],
 )
 def test_dry_run_duration(requests: int, limit: RateLimit | None, seconds: float | None) -> None:
-    result = dry_run([str(1000 + i) for i in range(requests)], set(), phone_number, 1)
-
-    assert result.duration(limit) == seconds
+    assert least_duration(requests, limit) == seconds
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -288,19 +309,19 @@ def test_block_items_follow_the_servers_errors() -> None:
     )
 
     assert block_items(["9876543210", "9876543211"], result) == [
-        Item("9876543210", Status.DELETED),
-        Item("9876543211", Status.FAILED, "rejected by the server"),
-        Item("+15550001", Status.FAILED, "unknown"),  # named by the server in its own form
+        Item("9876543210", Outcome.DELETED),
+        Item("9876543211", Outcome.FAILED, "rejected by the server"),
+        Item("+15550001", Outcome.FAILED, "unknown"),  # named by the server in its own form
     ]
 
 
 @pytest.mark.parametrize(
     ("result", "status", "message"),
     [
-        (CallerNumberDeletion(count=2, requests=1), Status.DELETED, ""),
+        (CallerNumberDeletion(count=2, requests=1), Outcome.DELETED, ""),
         (
             CallerNumberDeletion(count=1, requests=1),
-            Status.PARTLY_CONFIRMED,
+            Outcome.PARTLY_CONFIRMED,
             "the server confirmed 1 of this request's 2 numbers",
         ),
         (
@@ -308,13 +329,13 @@ def test_block_items_follow_the_servers_errors() -> None:
                 requests=1,
                 failed=(FailedChunk(numbers=("1", "2"), result_code="0200001", result_desc="no"),),
             ),
-            Status.FAILED,
+            Outcome.FAILED,
             "0200001 no",
         ),
     ],
 )
-def test_confirmed_items(result: CallerNumberDeletion, status: Status, message: str) -> None:
-    assert confirmed_items(["1", "2"], result, Status.DELETED) == [
+def test_confirmed_items(result: CallerNumberDeletion, status: Outcome, message: str) -> None:
+    assert confirmed_items(["1", "2"], result, Outcome.DELETED) == [
         Item("1", status, message),
         Item("2", status, message),
     ]
@@ -333,7 +354,7 @@ def test_duration_text(seconds: float, text: str) -> None:
 
 def test_counts_text_shows_what_happened() -> None:
     tally = Tally()
-    for status in (Status.DELETED, Status.DELETED, Status.NOT_FOUND, Status.SKIPPED):
+    for status in (Outcome.DELETED, Outcome.DELETED, Outcome.NOT_FOUND, Skip.FINISHED):
         tally.add(Item("1", status))
 
     assert counts_text(tally) == "deleted 2 · already gone 1"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ozoasync.cli.report import open_report, spreadsheet_safe
-from ozoasync.cli.tally import Item, Status
+from ozoasync.cli.tally import Item, Skip
+from ozoasync.results import Outcome
 
 
 @pytest.mark.parametrize(
@@ -41,8 +42,8 @@ def test_csv_report_neutralises_numbers_and_messages(tmp_path: Path) -> None:
     report = open_report(str(path), "campaign-data delete", "campaign=x")
     report.write(
         [
-            Item("=cmd()", Status.FAILED, "not a phone number"),
-            Item("+919876543210", Status.FAILED, "@evil server message"),
+            Item("=cmd()", Skip.INVALID, "not a phone number"),
+            Item("+919876543210", Outcome.FAILED, "@evil server message"),
         ]
     )
     assert not path.exists()  # appears whole, at the end
