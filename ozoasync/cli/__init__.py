@@ -15,7 +15,8 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from datetime import UTC, datetime
+from typing import NoReturn, TextIO
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -34,12 +35,35 @@ from .tally import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error_exit_code
 USAGE_ERRORS = (UsageError, ConfigError, InputError, JournalError, ReportError)
 
 
+class UtcFormatter(logging.Formatter):
+    """Timestamps in ISO 8601, UTC, to the millisecond: ``2026-12-01T21:57:42.123Z``."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def configure_logging(verbosity: int, console: Console) -> None:
+    """Log lines on stderr, each with an ISO 8601 UTC timestamp: through rich on a terminal
+    (so they stay above the progress bar), plain lines otherwise (never wrapped)."""
     if verbosity <= 0:
         return
     logger = logging.getLogger("ozoasync")
     logger.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
-    logger.addHandler(RichHandler(console=console, show_path=False, markup=False))
+    handler: logging.Handler
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+        handler.setFormatter(UtcFormatter("%(asctime)s %(message)s"))
+    else:
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(UtcFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+
+
+def console(file: TextIO, quiet: bool) -> Console:
+    """A console on ``file``; when it is not a terminal, no line is wrapped (a log file or a
+    pipe gets whole lines, whatever their length)."""
+    return Console(file=file, quiet=quiet, highlight=False, soft_wrap=not file.isatty())
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -53,11 +77,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     ctx = Context(
         env=os.environ,
         stdin=sys.stdin,
-        out=Console(file=sys.stdout, quiet=quiet, highlight=False),
-        err=Console(file=sys.stderr, quiet=quiet, highlight=False),
+        out=console(sys.stdout, quiet),
+        err=console(sys.stderr, quiet),
         interruption=interruption,
     )
-    errors = Console(file=sys.stderr, highlight=False)  # error lines show even with --quiet
+    errors = console(sys.stderr, quiet=False)  # error lines show even with --quiet
     verbosity = getattr(args, "verbose", 0)
     configure_logging(verbosity, ctx.err)
     try:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import IO
 
 from rich.console import Console
 
@@ -19,7 +20,7 @@ from . import inputs
 from .interrupt import Interruption
 from .journal import Journal
 from .progress import LiveProgress
-from .report import Report, open_report
+from .report import JsonLinesStream, Report, open_report
 from .tally import LABELS, Item, Skip, Tally
 
 Sink = Callable[[Sequence[Item]], None]
@@ -48,8 +49,12 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Outputs:
+    """Where results go besides the counts: the journal, the report file, and a stream of
+    JSON lines (``--output jsonl``)."""
+
     journal: str | None = None
     report: str | None = None
+    stream: IO[str] | None = None
 
 
 @dataclass(slots=True)
@@ -90,13 +95,13 @@ class Recorder:
         run: BulkRun,
         source: Input,
         journal: Journal | None,
-        report: Report | None,
+        reports: Sequence[Report],
         bar: LiveProgress,
     ) -> None:
         self._run = run
         self._source = source
         self._journal = journal
-        self._report = report
+        self._reports = reports
         self._bar = bar
 
     def __call__(self, items: Sequence[Item]) -> None:
@@ -104,8 +109,8 @@ class Recorder:
             self._run.tally.add(item)
         if self._journal is not None:
             self._journal.append(items)
-        if self._report is not None:
-            self._report.write(items)
+        for report in self._reports:
+            report.write(items)
         self._bar.update(self._run.tally, estimated_lines(self._source, self._run.lines_read))
 
 
@@ -158,12 +163,14 @@ async def run_bulk(
         if outputs.journal is not None:
             journal = stack.enter_context(Journal.open(outputs.journal, job.operation, job.scope))
         finished = journal.finished if journal is not None else set()
-        report = None
+        reports: list[Report] = []
         if outputs.report is not None:
-            report = opened = open_report(outputs.report, job.operation, job.scope)
-            stack.callback(lambda: opened.close(summary_counts(run.tally)))
+            reports.append(open_report(outputs.report, job.operation, job.scope))
+        if outputs.stream is not None:
+            reports.append(JsonLinesStream(outputs.stream))
+        stack.callback(close_reports, reports, run.tally)
         bar = stack.enter_context(LiveProgress(console, job.verb))
-        sink = Recorder(run, source, journal, report, bar)
+        sink = Recorder(run, source, journal, reports, bar)
         todo = sendable(source, job, finished, run, sink, interruption)
         started = time.monotonic()
         first = next(todo, None)
@@ -180,5 +187,7 @@ async def run_bulk(
     return run
 
 
-def summary_counts(tally: Tally) -> dict[str, int]:
-    return {str(fate): tally.counts[fate] for fate in LABELS}
+def close_reports(reports: Sequence[Report], tally: Tally) -> None:
+    summary = {str(fate): tally.counts[fate] for fate in LABELS}
+    for report in reports:
+        report.close(summary)

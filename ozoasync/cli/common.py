@@ -104,9 +104,10 @@ def record(run: BulkRun) -> Sink:
 
 
 def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
-    """Print the summary (and the error that stopped the run) and return the exit code."""
+    """Print the summary (and the error that stopped the run) and return the exit code.
+    With ``--output jsonl`` stdout holds only the JSON lines: the summary goes to stderr."""
     report: str | None = args.report
-    print_run(ctx.out, run, report)
+    print_run(ctx.err if args.output == "jsonl" else ctx.out, run, report)
     if run.error is not None:
         print_error(ctx.err, explained(run.error, args))
     if run.stopped_by is not None:
@@ -122,7 +123,8 @@ def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
 
 async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
     source = source_of(args, ctx)
-    outputs = Outputs(journal=args.journal, report=args.report)
+    stream = ctx.out.file if args.output == "jsonl" else None
+    outputs = Outputs(journal=args.journal, report=args.report, stream=stream)
     run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
     return finish(ctx, args, run)
 

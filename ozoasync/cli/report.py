@@ -168,6 +168,21 @@ class CsvReport:
         self._file.commit()
 
 
+class JsonLinesStream:
+    """``--output jsonl``: one JSON object per input line, flushed as each result arrives
+    (for ``jq``, a log shipper, or another program)."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+
+    def write(self, items: Iterable[Item]) -> None:
+        self._file.write("".join(msgspec.json.encode(row(item)).decode() + "\n" for item in items))
+        self._file.flush()
+
+    def close(self, summary: Mapping[str, int]) -> None:
+        self._file.flush()
+
+
 def open_report(path: str, operation: str, scope: str) -> Report:
     extension = report_format(path)
     file = AtomicFile(path)

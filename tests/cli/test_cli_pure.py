@@ -4,10 +4,12 @@ types, per-number results of chunks, and text helpers."""
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import signal
 
 import pytest
+from rich.console import Console
 
 from ozoasync import (
     APIError,
@@ -41,7 +43,7 @@ from ozoasync.cli.config import (
 from ozoasync.cli.interrupt import Interruption
 from ozoasync.cli.isales import confirmed_items
 from ozoasync.cli.parser import build_parser, rate_limit
-from ozoasync.cli.progress import counts_text
+from ozoasync.cli.progress import LiveProgress, counts_text
 from ozoasync.cli.report import ReportError, report_format
 from ozoasync.cli.summary import duration_text, least_duration
 from ozoasync.cli.tally import Item, Skip, Tally, bulk_exit_code, error_exit_code
@@ -358,3 +360,21 @@ def test_counts_text_shows_what_happened() -> None:
         tally.add(Item("1", status))
 
     assert counts_text(tally) == "deleted 2 · already gone 1"
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_the_progress_bar_keeps_done_total_rate_and_eta(width: int) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=True, color_system=None)
+    tally = Tally()
+    for n in range(40):
+        tally.add(Item(str(n), Outcome.DELETED))
+    with LiveProgress(console, "deleting") as bar:
+        bar.update(tally, 100)
+
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())  # cursor movements
+    last = screen.rstrip().splitlines()[-1]
+    assert len(last) <= width
+    assert "40/100" in last
+    assert re.search(r"(-|\d+\.\d) */s", last)
+    assert re.search(r"ETA [-\d:]+", last)
