@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from .. import CloudAgentClient, NotFoundError, RateLimit, validation
 from ..cloudagent.block_numbers import CHUNK_SIZE
 from ..cloudagent.client import DEFAULT_RATE_LIMITS
-from ..results import BlockNumberDeletion, CampaignDataDeletion, Outcome
+from ..results import CampaignDataDeletion
 from ..row_ids import compact_row_ids
 from . import clients, config, inputs
 from .bulk import Job, Sender, Sink
@@ -23,19 +23,6 @@ def deletion_item(result: CampaignDataDeletion) -> Item:
     return Item(result.phone_number, result.outcome, one_line(message), result.attempts)
 
 
-def block_items(chunk: list[str], result: BlockNumberDeletion) -> list[Item]:
-    """One item per number sent: failed when the server (or the chunk) failed it, else
-    deleted. A failure naming a number that was not sent as such is kept as its own item."""
-    reasons = {failure.number: failure.reason for failure in result.failed}
-    items = [
-        Item(n, Outcome.FAILED, one_line(reasons[n])) if n in reasons else Item(n, Outcome.DELETED)
-        for n in chunk
-    ]
-    sent = set(chunk)
-    items += [Item(n, Outcome.FAILED, one_line(r)) for n, r in reasons.items() if n not in sent]
-    return items
-
-
 def campaign_data_sender(ca: CloudAgentClient, campaign: str, concurrency: int) -> Sender:
     async def send(numbers: Iterator[str], sink: Sink) -> None:
         async for result in ca.campaign_data.delete_many(
@@ -47,10 +34,7 @@ def campaign_data_sender(ca: CloudAgentClient, campaign: str, concurrency: int) 
 
 
 def block_numbers_sender(ca: CloudAgentClient, group: int) -> Sender:
-    async def send_chunk(chunk: list[str]) -> list[Item]:
-        return block_items(chunk, await ca.block_numbers.delete(group, chunk))
-
-    return chunked(CHUNK_SIZE, send_chunk)
+    return chunked(lambda numbers: ca.block_numbers.delete_chunks(group, numbers))
 
 
 def campaign_data_command(campaign: str, limit: RateLimit | None) -> BulkCommand:

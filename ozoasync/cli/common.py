@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -13,7 +12,7 @@ from rich.console import Console
 
 from .. import RateLimit
 from ..errors import OzoError, ServerUnreachableError
-from ..results import Outcome
+from ..results import BlockNumberChunk, CallerNumberChunk, NumberResult
 from . import inputs, journal
 from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk, sendable
 from .clients import Tuning
@@ -129,21 +128,23 @@ async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, sen
     return finish(ctx, args, run)
 
 
-ChunkSender = Callable[[list[str]], Awaitable[list[Item]]]
+Chunk = BlockNumberChunk | CallerNumberChunk
+ChunkStream = Callable[[Iterator[str]], AsyncIterator[Chunk]]
 
 
-def chunked(size: int, send_chunk: ChunkSender) -> Sender:
-    """A sender for the chunked operations: numbers (already checked) cut into chunks of
-    ``size``, each chunk one call (so that each finished chunk is journaled as it
-    finishes)."""
+def number_item(result: NumberResult) -> Item:
+    """One number of a chunk, as the SDK decided it."""
+    message = result.message or (str(result.error) if result.error is not None else "")
+    return Item(result.number, result.outcome, one_line(message))
+
+
+def chunked(stream: ChunkStream) -> Sender:
+    """A sender for the chunked operations: the SDK's chunk stream (``delete_chunks``,
+    ``add_chunks``) over the numbers, each chunk recorded as it finishes. An error that
+    dooms later chunks comes after the chunk it failed."""
 
     async def send(numbers: Iterator[str], sink: Sink) -> None:
-        while chunk := list(itertools.islice(numbers, size)):
-            try:
-                sink(await send_chunk(chunk))
-            except OzoError as error:
-                # An error that dooms every later chunk: this chunk failed too.
-                sink([Item(n, Outcome.FAILED, one_line(str(error))) for n in chunk])
-                raise
+        async for chunk in stream(numbers):
+            sink([number_item(result) for result in chunk.items])
 
     return send

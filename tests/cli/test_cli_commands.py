@@ -380,3 +380,39 @@ async def test_python_dash_m_runs_the_same_command_line() -> None:
 
     assert process.returncode == 2
     assert stderr.decode().startswith("ozoasync: error: argument COMMAND: invalid choice")
+
+
+async def test_a_rerun_of_a_finished_block_number_cleanup_exits_0(
+    fake: FakeCloudAgent, tmp_path: Path
+) -> None:
+    group = numbers(250)
+    fake.add_block_group(3, group)
+    source = write_lines(tmp_path / "numbers.txt", group)
+    report = tmp_path / "rerun.json"
+    args = ("block-numbers", "delete", "--group", "3")
+
+    first = await ozoasync(*args, source, env=cloudagent_env(fake))
+    again = await ozoasync(*args, "--report", str(report), source, env=cloudagent_env(fake))
+
+    assert first.code == 0, first.stdout
+    assert again.code == 0, again.stdout
+    assert counts(again.stdout) == {"already gone": "250", "failed": "0", "total": "250"}
+    rows = json.loads(report.read_text())["results"]
+    assert sorted(r["number"] for r in rows) == sorted(group)  # as given, each once
+    assert {r["outcome"] for r in rows} == {"not_found"}
+
+
+async def test_a_rerun_of_a_finished_isales_cleanup_exits_0(
+    isales_fake: FakeISales, tmp_path: Path
+) -> None:
+    kept, removed = numbers(5), numbers(120, start=8_000_000_000)
+    isales_fake.add_campaign(1, 42, [*kept, *removed])
+    source = write_lines(tmp_path / "delete.txt", removed)
+    args = ("isales", "caller-numbers", "delete", "--vdn", "1", "--campaign-id", "42", source)
+
+    first = await ozoasync(*args, env=isales_env(isales_fake))
+    again = await ozoasync(*args, env=isales_env(isales_fake))
+
+    assert first.code == 0, first.stdout
+    assert again.code == 0, again.stdout + again.stderr
+    assert isales_fake.caller_numbers(1, 42) == set(kept)

@@ -14,11 +14,7 @@ from rich.console import Console
 from ozoasync import (
     APIError,
     AuthenticationError,
-    BlockNumberDeletion,
-    CallerNumberDeletion,
     CoordinationError,
-    FailedChunk,
-    FailedNumber,
     InvalidParameterError,
     NotFoundError,
     OzoError,
@@ -29,8 +25,7 @@ from ozoasync import (
     TransportError,
 )
 from ozoasync.cli.bulk import BulkRun, Job, sendable
-from ozoasync.cli.cloudagent import block_items
-from ozoasync.cli.common import explained
+from ozoasync.cli.common import explained, number_item
 from ozoasync.cli.config import (
     CloudAgentSettings,
     ConfigError,
@@ -41,13 +36,12 @@ from ozoasync.cli.config import (
     redis_settings,
 )
 from ozoasync.cli.interrupt import Interruption
-from ozoasync.cli.isales import confirmed_items
 from ozoasync.cli.parser import build_parser, rate_limit
 from ozoasync.cli.progress import LiveProgress, counts_text
 from ozoasync.cli.report import ReportError, report_format
 from ozoasync.cli.summary import duration_text, least_duration
 from ozoasync.cli.tally import Item, Skip, Tally, bulk_exit_code, error_exit_code
-from ozoasync.results import Outcome
+from ozoasync.results import NumberResult, Outcome
 from ozoasync.validation import phone_number
 
 ACCOUNT = {"OZONETEL_USERNAME": "acme", "OZONETEL_API_KEY": "KK-secret"}
@@ -299,48 +293,16 @@ def test_report_format_must_be_known() -> None:
 # --- per-number results of chunked calls -----------------------------------------------------
 
 
-def test_block_items_follow_the_servers_errors() -> None:
-    result = BlockNumberDeletion(
-        deleted=("+919876543210",),
-        failed=(
-            FailedNumber(number="9876543211", reason="rejected by the server"),
-            FailedNumber(number="+15550001", reason="unknown"),
-        ),
-        deleted_count=1,
-        requests=1,
+def test_a_chunk_item_is_recorded_as_the_sdk_decided_it() -> None:
+    error = api_error(AuthenticationError)
+    assert number_item(NumberResult(number="1", outcome=Outcome.NOT_FOUND)) == Item(
+        "1", Outcome.NOT_FOUND
     )
-
-    assert block_items(["9876543210", "9876543211"], result) == [
-        Item("9876543210", Outcome.DELETED),
-        Item("9876543211", Outcome.FAILED, "rejected by the server"),
-        Item("+15550001", Outcome.FAILED, "unknown"),  # named by the server in its own form
-    ]
-
-
-@pytest.mark.parametrize(
-    ("result", "status", "message"),
-    [
-        (CallerNumberDeletion(count=2, requests=1), Outcome.DELETED, ""),
-        (
-            CallerNumberDeletion(count=1, requests=1),
-            Outcome.PARTLY_CONFIRMED,
-            "the server confirmed 1 of this request's 2 numbers",
-        ),
-        (
-            CallerNumberDeletion(
-                requests=1,
-                failed=(FailedChunk(numbers=("1", "2"), result_code="0200001", result_desc="no"),),
-            ),
-            Outcome.FAILED,
-            "0200001 no",
-        ),
-    ],
-)
-def test_confirmed_items(result: CallerNumberDeletion, status: Outcome, message: str) -> None:
-    assert confirmed_items(["1", "2"], result, Outcome.DELETED) == [
-        Item("1", status, message),
-        Item("2", status, message),
-    ]
+    assert number_item(NumberResult(number="2", outcome=Outcome.FAILED, error=error)) == Item(
+        "2", Outcome.FAILED, str(error)
+    )
+    partly = NumberResult(number="3", outcome=Outcome.PARTLY_CONFIRMED, message="2 of 3\nok")
+    assert number_item(partly) == Item("3", Outcome.PARTLY_CONFIRMED, "2 of 3 ok")
 
 
 # --- text ------------------------------------------------------------------------------------
