@@ -33,6 +33,7 @@ from .results import (
     CallerNumberDeletion,
     Campaign,
     CampaignDataDeletion,
+    ErrorRecord,
     FailedChunk,
     FailedNumber,
     NumberResult,
@@ -41,6 +42,8 @@ from .results import (
     Progress,
     ScheduledDataDeletion,
     Token,
+    enc_hook,
+    to_json,
 )
 from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
 from .transport.observe import AttemptInfo, GiveUpInfo, Hooks, RateLimitWaitInfo
@@ -68,6 +71,7 @@ __all__ = [
     "Coordination",
     "CoordinationError",
     "DeadlineExceededError",
+    "ErrorRecord",
     "FailedChunk",
     "FailedNumber",
     "GiveUpInfo",
@@ -97,4 +101,6 @@ __all__ = [
     "TokenBudgetExhaustedError",
     "TransportError",
     "__version__",
+    "enc_hook",
+    "to_json",
 ]

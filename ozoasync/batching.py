@@ -1,9 +1,19 @@
-"""Reading any iterable or async iterable of numbers lazily, checked and cut into batches.
+"""The chunk engine: any iterable or async iterable of numbers read lazily, checked,
+de-duplicated and cut into batches; each batch sent as one request; the per-number results
+of a whole call folded into one.
 
 Validation happens before anything is sent: a collection (list, tuple, set...) is checked
 whole up front, so one bad number raises RequestValidationError and the server sees nothing.
 A lazy source (generator, file, async iterable) cannot be read ahead of time: there each bad
 item is reported as rejected in the batch where it was read, and never sent.
+
+De-duplication is bounded, so that memory stays flat however long the input: a number is
+dropped as a repeat when it comes within :data:`DEDUPE_WINDOW` distinct numbers of its first
+reading (valid or rejected numbers alike; the window remembers up to twice that many). So
+every distinct number of an input with no repeat further apart than that appears in exactly
+one item of one chunk; a number repeated further apart is sent, and reported, once more (a
+delete repeated finds the number already gone). The durable job store dedupes exactly, in its
+database.
 """
 
 from __future__ import annotations
@@ -18,14 +28,20 @@ from collections.abc import (
     Iterable,
 )
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Protocol, TypeVar
 
 from .errors import OzoError, RequestValidationError
+from .progress import ProgressCallback, ProgressTracker
+from .results import NumberResult, Outcome
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Numbers = Iterable[str] | AsyncIterable[str]
 Check = Callable[[object, str], str]
+
+#: Distinct numbers a repeat is recognised within (at least; see the module's docstring).
+DEDUPE_WINDOW = 10_000
 
 
 @dataclass(slots=True)
@@ -37,20 +53,25 @@ class Batch:
     rejected: list[tuple[str, RequestValidationError]] = field(default_factory=list)
 
 
-async def iterate(source: Numbers, field_name: str) -> AsyncGenerator[str, None]:
-    """Items of a sync or async iterable, one at a time."""
+def _checked_source(source: Numbers, field_name: str) -> Numbers:
     if isinstance(source, str | bytes):
         raise RequestValidationError(field_name, "pass an iterable of numbers, not one string")
-    if isinstance(source, AsyncIterable):
-        async for item in source:
-            yield item
-    elif isinstance(source, Iterable):
-        for item in source:
-            yield item
-    else:
+    if not isinstance(source, AsyncIterable | Iterable):
         raise RequestValidationError(
             field_name, f"must be an iterable or async iterable, not {type(source).__name__}"
         )
+    return source
+
+
+async def iterate(source: Numbers, field_name: str) -> AsyncGenerator[str, None]:
+    """Items of a sync or async iterable, one at a time."""
+    source = _checked_source(source, field_name)
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+    else:
+        for item in source:
+            yield item
 
 
 def check_collection(source: Numbers, check: Check, field_name: str) -> None:
@@ -62,71 +83,217 @@ def check_collection(source: Numbers, check: Check, field_name: str) -> None:
             check(item, field_name)
 
 
-async def batches(
+class _Batcher:
+    """Takes raw items one at a time and hands back each batch it fills. Remembers the
+    distinct items of the current and the previous generation of DEDUPE_WINDOW each (two
+    sets: no per-item bookkeeping beyond one lookup and one insert)."""
+
+    __slots__ = ("_check", "_dedupe", "_field", "_previous", "_seen", "_size", "batch", "read")
+
+    def __init__(self, size: int, check: Check, field_name: str, dedupe: bool) -> None:
+        self._size = size
+        self._check = check
+        self._field = field_name
+        self._dedupe = dedupe
+        self._seen: set[str] = set()
+        self._previous: set[str] = set()
+        self.batch = Batch()
+        self.read = 0
+
+    def _first_time(self, key: str) -> bool:
+        if key in self._seen or key in self._previous:
+            return False
+        if len(self._seen) == DEDUPE_WINDOW:
+            self._previous, self._seen = self._seen, set()
+        self._seen.add(key)
+        return True
+
+    def add(self, raw: object) -> Batch | None:
+        """Take one raw item; the batch it completed, if it completed one."""
+        self.read += 1
+        try:
+            item = self._check(raw, self._field)
+        except RequestValidationError as error:
+            # A string that fails the check never equals a checked item: one window serves
+            # both. Other objects are not numbers at all and are reported each time.
+            text = str(raw)
+            if not (self._dedupe and isinstance(raw, str)) or self._first_time(text):
+                self.batch.rejected.append((text, error))
+            return None
+        if self._dedupe and not self._first_time(item):
+            return None
+        batch = self.batch
+        batch.items.append(item)
+        if len(batch.items) == self._size:
+            self.batch = Batch()
+            return batch
+        return None
+
+
+async def _batches(
+    source: Numbers, size: int, check: Check, field_name: str, dedupe: bool
+) -> AsyncIterator[Batch]:
+    source = _checked_source(source, field_name)
+    batcher = _Batcher(size, check, field_name, dedupe)
+    add = batcher.add
+    # A sync source is read in a plain loop: an async generator in between would cost more
+    # per item than everything else the batching does.
+    if isinstance(source, AsyncIterable):
+        async for raw in source:
+            if (full := add(raw)) is not None:
+                yield full
+    else:
+        for raw in source:
+            if (full := add(raw)) is not None:
+                yield full
+    if batcher.read == 0:
+        raise RequestValidationError(field_name, "must not be empty")
+    if batcher.batch.items or batcher.batch.rejected:
+        yield batcher.batch
+
+
+def batches(
     source: Numbers, *, size: int, check: Check, field_name: str, dedupe: bool = True
 ) -> AsyncIterator[Batch]:
-    """``source`` in batches of at most ``size`` checked items, read lazily. Duplicates are
-    dropped when ``dedupe`` (the first occurrence is kept). An empty source raises."""
-    check_collection(source, check, field_name)
-    seen: set[str] = set()
-    batch = Batch()
-    read = 0
-    async for raw in iterate(source, field_name):
-        read += 1
-        try:
-            item = check(raw, field_name)
-        except RequestValidationError as error:
-            batch.rejected.append((str(raw), error))
-            continue
-        if dedupe:
-            if item in seen:
-                continue
-            seen.add(item)
-        batch.items.append(item)
-        if len(batch.items) == size:
+    """``source`` in batches of at most ``size`` checked items, read lazily. Repeats are
+    dropped when ``dedupe`` (the first reading is kept; within the window the module's
+    docstring describes). An empty source raises; so does a collection with a bad item, at
+    the first batch."""
+
+    async def checked_then_batched() -> AsyncIterator[Batch]:
+        check_collection(source, check, field_name)
+        async for batch in _batches(source, size, check, field_name, dedupe):
             yield batch
-            batch = Batch()
-    if read == 0:
-        raise RequestValidationError(field_name, "must not be empty")
-    if batch.items or batch.rejected:
-        yield batch
+
+    return checked_then_batched()
 
 
-@dataclass(slots=True)
-class ChunkOutcome(Generic[T]):
-    """What became of one batch: the server's answer (``value``), the error that failed it,
-    or neither when every item it read was rejected before sending."""
-
-    batch: Batch
-    value: T | None = None
-    error: OzoError | None = None
+class ChunkResult(Protocol):
+    """What the folds read of a chunk: its per-number items and its request count."""
 
     @property
-    def sent(self) -> bool:
-        return bool(self.batch.items)
+    def items(self) -> tuple[NumberResult, ...]: ...
+
+    @property
+    def requests(self) -> int: ...
 
 
-async def send_in_chunks(
+C = TypeVar("C", bound=ChunkResult)
+
+
+def _rejected_items(batch: Batch) -> tuple[NumberResult, ...]:
+    """The input a batch rejected before sending, each FAILED with its validation error."""
+    return tuple(
+        NumberResult(number=raw, outcome=Outcome.FAILED, message=error.problem, error=error)
+        for raw, error in batch.rejected
+    )
+
+
+def _failed_items(numbers: list[str], error: OzoError) -> tuple[NumberResult, ...]:
+    """Every number of a request that failed, FAILED with its error."""
+    message = str(error)
+    return tuple(
+        NumberResult(number=number, outcome=Outcome.FAILED, message=message, error=error)
+        for number in numbers
+    )
+
+
+def send_in_chunks(
     source: Numbers,
     *,
     size: int,
     check: Check,
     send: Callable[[list[str]], Awaitable[T]],
+    answered: Callable[[list[str], T], C],
+    unanswered: Callable[[tuple[NumberResult, ...], int], C],
     dooms: Callable[[OzoError], bool],
-) -> AsyncIterator[ChunkOutcome[T]]:
+) -> AsyncIterator[C]:
     """``source`` in checked, de-duplicated chunks of at most ``size``, each sent with
-    ``send``; one outcome per chunk. A failed chunk does not stop the others, unless
-    ``dooms(error)`` says every later one would fail too: then its outcome is yielded and the
-    error raised (the caller attaches what it has merged so far as ``error.partial``)."""
-    async for batch in batches(source, size=size, check=check, field_name="numbers"):
+    ``send``: an async iterator of one chunk result per request as it finishes, holding only
+    that chunk. ``answered(numbers, answer)`` decides a chunk the server answered;
+    ``unanswered(items, requests)`` builds the others: a request that failed (``requests``
+    1, every number FAILED with the error) and the input a batch rejected before sending
+    (``requests`` 0), yielded ahead of that batch's request.
+
+    A collection is checked here, before this returns. A failed request does not stop the
+    others, unless ``dooms(error)`` says every later one would fail too: then its chunk is
+    yielded and the error raised."""
+    check_collection(source, check, "numbers")
+    return _send_in_chunks(source, size, check, send, answered, unanswered, dooms)
+
+
+async def _send_in_chunks(
+    source: Numbers,
+    size: int,
+    check: Check,
+    send: Callable[[list[str]], Awaitable[T]],
+    answered: Callable[[list[str], T], C],
+    unanswered: Callable[[tuple[NumberResult, ...], int], C],
+    dooms: Callable[[OzoError], bool],
+) -> AsyncIterator[C]:
+    async for batch in _batches(source, size, check, "numbers", dedupe=True):
+        if batch.rejected:
+            yield unanswered(_rejected_items(batch), 0)
         if not batch.items:
-            yield ChunkOutcome(batch)
             continue
         try:
-            value = await send(batch.items)
+            answer = await send(batch.items)
         except OzoError as error:
-            yield ChunkOutcome(batch, error=error)
+            yield unanswered(_failed_items(batch.items, error), 1)
             if dooms(error):
                 raise
             continue
-        yield ChunkOutcome(batch, value=value)
+        yield answered(batch.items, answer)
+
+
+@dataclass(slots=True)
+class Merged:
+    """Every chunk of a chunked call, merged: what the folds build their public result from.
+
+    ``counted``: the server's own counts, summed; ``numbers``: the numbers of each outcome
+    but FAILED, in input order; ``failures``: the FAILED items, one group per request that
+    had any, and one group per number rejected before sending."""
+
+    requests: int = 0
+    counted: int = 0
+    numbers: dict[Outcome, list[str]] = field(default_factory=lambda: {o: [] for o in Outcome})
+    failures: list[tuple[NumberResult, ...]] = field(default_factory=list)
+
+    def add(self, chunk: ChunkResult, counted: int) -> None:
+        self.requests += chunk.requests
+        self.counted += counted
+        failed = []
+        for item in chunk.items:
+            if item.outcome is Outcome.FAILED:
+                failed.append(item)
+            else:
+                self.numbers[item.outcome].append(item.number)
+        if chunk.requests:
+            if failed:
+                self.failures.append(tuple(failed))
+        else:
+            self.failures.extend((item,) for item in failed)
+
+
+async def fold(
+    chunks: AsyncIterator[C],
+    *,
+    counted: Callable[[C], int],
+    result: Callable[[Merged], R],
+    dooms: Callable[[OzoError], bool],
+    on_progress: ProgressCallback | None,
+) -> R:
+    """Every chunk of ``chunks`` merged into one ``result``; ``on_progress`` after each chunk.
+    An error that dooms the later chunks is raised with the result so far as its
+    ``partial``."""
+    progress = ProgressTracker(on_progress)
+    merged = Merged()
+    try:
+        async for chunk in chunks:
+            merged.add(chunk, counted(chunk))
+            progress.record_items(chunk.items)
+    except OzoError as error:
+        if dooms(error):
+            error.partial = result(merged)
+        raise
+    return result(merged)

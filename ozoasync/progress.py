@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
-from .results import Outcome, Progress
+from .results import NumberResult, Outcome, Progress
 
 ProgressCallback = Callable[[Progress], object]
 """Called (synchronously, from the event loop) after every item or chunk; keep it cheap."""
@@ -22,16 +23,19 @@ class ProgressTracker:
         self._callback = callback
         self._clock = clock
         self._started = clock()
-        self._counts = {outcome: 0 for outcome in Outcome}
+        self._counts = dict.fromkeys(Outcome, 0)
 
     def snapshot(self) -> Progress:
-        done = sum(self._counts.values())
+        counts = self._counts
+        done = sum(counts.values())
         elapsed = self._clock() - self._started
         return Progress(
             done=done,
-            deleted=self._counts[Outcome.DELETED],
-            not_found=self._counts[Outcome.NOT_FOUND],
-            failed=self._counts[Outcome.FAILED],
+            deleted=counts[Outcome.DELETED],
+            not_found=counts[Outcome.NOT_FOUND],
+            failed=counts[Outcome.FAILED],
+            added=counts[Outcome.ADDED],
+            partly_confirmed=counts[Outcome.PARTLY_CONFIRMED],
             rate=done / elapsed if elapsed > 0 else 0.0,
         )
 
@@ -40,5 +44,12 @@ class ProgressTracker:
         if count <= 0:
             return
         self._counts[outcome] += count
+        if self._callback is not None:
+            self._callback(self.snapshot())
+
+    def record_items(self, items: Iterable[NumberResult]) -> None:
+        """A chunk's items finished: one callback for all of them."""
+        for outcome, count in Counter(item.outcome for item in items).items():
+            self._counts[outcome] += count
         if self._callback is not None:
             self._callback(self.snapshot())

@@ -1,4 +1,6 @@
-"""Typed, frozen results of every operation (msgspec Structs). Every result has ``.ok``."""
+"""Typed, frozen results of every operation (msgspec Structs). Every result has ``.ok``, and
+every result encodes to JSON with :func:`to_json` (or ``msgspec.json.encode(result,
+enc_hook=enc_hook)``), FAILED ones included."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import OzoError
+from .errors import APIError, OzoError
 
 
 class Outcome(enum.StrEnum):
@@ -40,8 +42,12 @@ class CampaignDataDeletion(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NumberResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What became of one input number of a chunked call, spelled as the user gave it.
-    ``error`` is set when ``outcome`` is FAILED."""
+    """What became of one input number of a chunked call, spelled as the user gave it
+    (surrounding whitespace removed; rejected input exactly as given).
+
+    ``message`` says why in words (the server's reason, or the SDK's); ``error`` is the
+    exception that failed the number: set for every FAILED number except one the server
+    answered for without naming it (its message says so)."""
 
     number: str
     outcome: Outcome
@@ -56,7 +62,7 @@ class NumberResult(msgspec.Struct, frozen=True, kw_only=True):
 class BlockNumberChunk(msgspec.Struct, frozen=True, kw_only=True):
     """One deleteBlockNumberGroup request (or a batch of rejected input that sent nothing,
     ``requests == 0``): one item per distinct input number of the chunk, and the server's
-    ``output.deleted`` count."""
+    ``output.deleted`` count (0 when the request failed)."""
 
     items: tuple[NumberResult, ...]
     requests: int = 1
@@ -90,15 +96,19 @@ class FailedNumber(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BlockNumberDeletion(msgspec.Struct, frozen=True, kw_only=True):
-    """deleteBlockNumberGroup over every chunk, merged."""
+    """deleteBlockNumberGroup over every chunk, merged (numbers spelled as the user gave
+    them): ``deleted``, ``not_found`` (already not in the group) and ``failed``, each in
+    input order."""
 
     deleted: tuple[str, ...] = ()
     failed: tuple[FailedNumber, ...] = ()
     deleted_count: int = 0
     requests: int = 0
+    not_found: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
+        """True unless a number failed (one already gone is not a failure)."""
         return not self.failed
 
 
@@ -191,14 +201,67 @@ class Campaign(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Progress(msgspec.Struct, frozen=True, kw_only=True):
-    """Counts handed to ``on_progress`` callbacks of bulk operations. ``rate`` is items per
-    second since the operation started."""
+    """Counts handed to ``on_progress`` callbacks of bulk operations, one per
+    :class:`Outcome`; ``done`` is their sum, ``rate`` items per second since the operation
+    started."""
 
     done: int = 0
     deleted: int = 0
     not_found: int = 0
     failed: int = 0
     rate: float = 0.0
+    added: int = 0
+    partly_confirmed: int = 0
+
+
+class ErrorRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """How an :class:`~ozoasync.OzoError` inside a result is written to JSON (and the shape
+    to read it back with): ``type`` is the exception's class name, ``message`` the vendor's
+    message for an APIError and the exception's text otherwise; a fact the error does not
+    have is null. Never the raw body (it may echo what the server was sent)."""
+
+    type: str
+    message: str
+    endpoint: str | None = None
+    http_status: int | None = None
+    status: str | None = None
+    code: str | None = None
+    attempts: int = 0
+    answer_lost: bool = False
+    retry_after: float | None = None
+
+    @classmethod
+    def of(cls, error: OzoError) -> ErrorRecord:
+        return cls(
+            type=type(error).__name__,
+            message=error.message if isinstance(error, APIError) else str(error),
+            endpoint=getattr(error, "endpoint", None),
+            http_status=getattr(error, "http_status", None),
+            status=getattr(error, "status", None),
+            code=getattr(error, "code", None),
+            attempts=error.attempts,
+            answer_lost=error.answer_lost,
+            retry_after=getattr(error, "retry_after", None),
+        )
+
+
+def enc_hook(value: object) -> object:
+    """msgspec's ``enc_hook`` for results: an OzoError becomes its :class:`ErrorRecord`."""
+    if isinstance(value, OzoError):
+        return ErrorRecord.of(value)
+    raise NotImplementedError(f"ozoasync cannot encode {type(value).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=enc_hook)
+
+
+def to_json(result: msgspec.Struct) -> bytes:
+    """``result`` (any result, chunk or :class:`NumberResult`) as JSON bytes: fields under
+    their names, outcomes as their values, errors as :class:`ErrorRecord` objects, datetimes
+    in ISO 8601. A :class:`Token`'s value is written as ``"<redacted>"``."""
+    if isinstance(result, Token):
+        result = msgspec.structs.replace(result, value="<redacted>")
+    return _ENCODER.encode(result)
 
 
 __all__ = [
@@ -209,6 +272,7 @@ __all__ = [
     "CallerNumberDeletion",
     "Campaign",
     "CampaignDataDeletion",
+    "ErrorRecord",
     "FailedChunk",
     "FailedNumber",
     "NumberResult",
@@ -217,4 +281,6 @@ __all__ = [
     "Progress",
     "ScheduledDataDeletion",
     "Token",
+    "enc_hook",
+    "to_json",
 ]

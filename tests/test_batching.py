@@ -127,7 +127,8 @@ def test_lazy_sources_send_every_valid_item_and_reject_the_rest(
     result = asyncio.run(collect(lazily(numbers), size))
     valid = [n for n in numbers if n.isdigit()]  # every junk item has a non-digit
     assert [item for batch in result for item in batch.items] == list(dict.fromkeys(valid))
-    assert [raw for batch in result for raw, _ in batch.rejected] == [
-        n for n in numbers if n not in valid
-    ]
+    # Rejected input is de-duplicated too: each distinct one reported once.
+    assert [raw for batch in result for raw, _ in batch.rejected] == list(
+        dict.fromkeys(n for n in numbers if n not in valid)
+    )
     assert all(len(batch.items) <= size for batch in result)

@@ -1,18 +1,36 @@
-"""deleteBlockNumberGroup: numbers removed from a block-number group, 100 per request."""
+"""deleteBlockNumberGroup: numbers removed from a block-number group, 100 per request, with
+what became of each number decided here (:func:`decide`)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from .. import validation
-from ..batching import Numbers, send_in_chunks
+from ..batching import Merged, Numbers, fold, send_in_chunks
 from ..errors import APIError, OzoError, dooms_later_requests
-from ..progress import ProgressCallback, ProgressTracker
-from ..results import BlockNumberDeletion, FailedNumber, Outcome
+from ..progress import ProgressCallback
+from ..results import (
+    BlockNumberChunk,
+    BlockNumberDeletion,
+    FailedNumber,
+    NumberResult,
+    Outcome,
+)
+from ..transport.call import Delivered
 from . import wire
 from ._context import Context
 
 CHUNK_SIZE = 100
+
+NOT_IN_GROUP = "not in the group (the server listed it under output.error)"
+DELETED_BY_LOST_ATTEMPT = (
+    "deleted by an attempt whose answer was lost; the retry found it no longer in the group"
+)
+NOT_CONFIRMED = (
+    "not confirmed: the server's answer named it neither under output.success nor under "
+    "output.error"
+)
 
 
 def failed_entries(errors: list[Any]) -> list[FailedNumber]:
@@ -24,11 +42,78 @@ def failed_entries(errors: list[Any]) -> list[FailedNumber]:
                 (str(entry[k]) for k in ("blockNumber", "number", "phoneNumber") if k in entry),
                 wire.message_text(entry),
             )
-            reason = str(entry.get("message") or entry.get("reason") or "rejected by the server")
+            reason = str(entry.get("message") or entry.get("reason") or NOT_IN_GROUP)
         else:
-            number, reason = str(entry), "rejected by the server"
+            number, reason = str(entry), NOT_IN_GROUP
         failed.append(FailedNumber(number=number, reason=reason))
     return failed
+
+
+def match_spellings(sent: list[str], spelled: list[str]) -> list[int | None]:
+    """For each number the server ``spelled`` in its answer, the index of the ``sent`` number
+    it names (each sent number named at most once), or None.
+
+    The server may echo a number as sent or normalise it to ``+<country><number>``. Every
+    answer is matched as sent first, then as ``+`` and the number sent, then as ``+``, a
+    country code of 1 to 3 digits and the number sent: a number the server spelled exactly
+    is never taken by another's normalised spelling."""
+    matched: list[int | None] = [None] * len(spelled)
+    taken: set[int] = set()
+
+    def match(candidates: dict[str, int], spellings: Any) -> None:
+        for position, text in enumerate(spelled):
+            if matched[position] is not None:
+                continue
+            for spelling in spellings(text):
+                index = candidates.get(spelling)
+                if index is not None and index not in taken:
+                    matched[position] = index
+                    taken.add(index)
+                    break
+
+    match({number: i for i, number in enumerate(sent)}, lambda text: (text,))
+    if len(taken) < len(sent) and any(position is None for position in matched):
+        bare = {number: i for i, number in enumerate(sent) if not number.startswith("+")}
+        match(bare, lambda text: (text[1:],) if text.startswith("+") else ())
+        match(
+            bare,
+            lambda text: tuple(text[k:] for k in (2, 3, 4)) if text.startswith("+") else (),
+        )
+    return matched
+
+
+def decide(numbers: list[str], delivered: Delivered[wire.BlockOutput]) -> tuple[NumberResult, ...]:
+    """What became of each number of a chunk the server answered.
+
+    Listed under ``output.success``: DELETED. Listed under ``output.error``: NOT_FOUND, the
+    number is already not in the group (what a re-run sees) — or DELETED when an earlier
+    attempt of this request lost its answer, since that attempt most likely removed it (as
+    for single deletions). Named in neither list: FAILED with a message saying it was not
+    confirmed and no ``error``; sending it again is safe and settles it.
+    """
+    output = delivered.value
+    errors = failed_entries(output.error)
+    spelled = [*map(str, output.success), *(entry.number for entry in errors)]
+    outcomes: list[NumberResult | None] = [None] * len(numbers)
+    for position, index in enumerate(match_spellings(numbers, spelled)):
+        if index is None:
+            continue
+        number = numbers[index]
+        if position < len(output.success):
+            outcomes[index] = NumberResult(number=number, outcome=Outcome.DELETED)
+        elif delivered.answer_lost:
+            outcomes[index] = NumberResult(
+                number=number, outcome=Outcome.DELETED, message=DELETED_BY_LOST_ATTEMPT
+            )
+        else:
+            reason = errors[position - len(output.success)].reason
+            outcomes[index] = NumberResult(number=number, outcome=Outcome.NOT_FOUND, message=reason)
+    return tuple(
+        item
+        if item is not None
+        else NumberResult(number=number, outcome=Outcome.FAILED, message=NOT_CONFIRMED)
+        for number, item in zip(numbers, outcomes, strict=True)
+    )
 
 
 def dooms_every_chunk(error: OzoError) -> bool:
@@ -42,6 +127,21 @@ def dooms_every_chunk(error: OzoError) -> bool:
     )
 
 
+def deletion(merged: Merged) -> BlockNumberDeletion:
+    """The public result of a whole call."""
+    return BlockNumberDeletion(
+        deleted=tuple(merged.numbers[Outcome.DELETED]),
+        not_found=tuple(merged.numbers[Outcome.NOT_FOUND]),
+        failed=tuple(
+            FailedNumber(number=item.number, reason=item.message, error=item.error)
+            for group in merged.failures
+            for item in group
+        ),
+        deleted_count=merged.counted,
+        requests=merged.requests,
+    )
+
+
 class BlockNumbers:
     """``ca.block_numbers``: delete numbers from a block-number group."""
 
@@ -50,7 +150,7 @@ class BlockNumbers:
         self._path = wire.BLOCK_NUMBERS
         self._path_confirmed = False
 
-    async def _send(self, group_id: int, numbers: list[str]) -> wire.BlockOutput:
+    async def _send(self, group_id: int, numbers: list[str]) -> Delivered[wire.BlockOutput]:
         context = self._context
         while True:
             path = self._path
@@ -67,68 +167,53 @@ class BlockNumbers:
                     continue
                 raise
             self._path_confirmed = True
-            return sent.value
+            return sent
 
-    async def delete(
-        self, group_id: int, numbers: Numbers, *, on_progress: ProgressCallback | None = None
-    ) -> BlockNumberDeletion:
-        """Delete ``numbers`` (any iterable or async iterable, read lazily, de-duplicated)
-        from group ``group_id``, in chunks of at most 100.
+    def delete_chunks(self, group_id: int, numbers: Numbers) -> AsyncIterator[BlockNumberChunk]:
+        """Delete ``numbers`` (any iterable or async iterable, read lazily, de-duplicated as
+        :mod:`ozoasync.batching` says) from group ``group_id``, 100 per request; an async
+        iterator of one :class:`~ozoasync.BlockNumberChunk` per request as it finishes.
 
-        Per-number errors and failed chunks are reported in ``failed``; the call keeps going.
-        Errors that doom every later chunk (authentication, an invalid group id) are raised,
-        with the result so far in the exception's ``partial``. ``on_progress`` gets a
-        :class:`~ozoasync.Progress` after every chunk: numbers the server confirmed count as
-        deleted, the rest as failed.
+        Each chunk has one :class:`~ozoasync.NumberResult` per distinct number it carried,
+        spelled as given: DELETED, NOT_FOUND (already not in the group) or FAILED, as
+        :func:`decide` says; a refused request fails each of its numbers with the error.
+        Input rejected before sending comes as a chunk of its own with ``requests == 0``,
+        FAILED with its validation error. A list, tuple or set is checked whole before this
+        returns (a bad number raises RequestValidationError, nothing is sent).
+
+        Errors that doom every later chunk (authentication, an invalid group id, the
+        coordination store) are raised after the chunk they failed has been yielded.
         """
         group_id = validation.positive_int(group_id, "group_id")
-        progress = ProgressTracker(on_progress)
-        deleted: list[str] = []
-        failed: list[FailedNumber] = []
-        deleted_count = requests = 0
-
-        def merged() -> BlockNumberDeletion:
-            return BlockNumberDeletion(
-                deleted=tuple(deleted),
-                failed=tuple(failed),
-                deleted_count=deleted_count,
-                requests=requests,
-            )
-
-        chunks = send_in_chunks(
+        return send_in_chunks(
             numbers,
             size=CHUNK_SIZE,
             check=validation.phone_number,
             send=lambda chunk: self._send(group_id, chunk),
+            answered=lambda chunk, delivered: BlockNumberChunk(
+                items=decide(chunk, delivered), deleted_count=delivered.value.deleted
+            ),
+            unanswered=lambda items, requests: BlockNumberChunk(items=items, requests=requests),
             dooms=dooms_every_chunk,
         )
-        try:
-            async for chunk in chunks:
-                failed.extend(
-                    FailedNumber(number=number, reason=error.problem, error=error)
-                    for number, error in chunk.batch.rejected
-                )
-                progress.record(Outcome.FAILED, len(chunk.batch.rejected))
-                if not chunk.sent:
-                    continue
-                requests += 1
-                if chunk.error is not None:
-                    failed.extend(
-                        FailedNumber(number=number, reason=str(chunk.error), error=chunk.error)
-                        for number in chunk.batch.items
-                    )
-                    progress.record(Outcome.FAILED, len(chunk.batch.items))
-                    continue
-                assert chunk.value is not None, "a sent chunk has an answer or an error"
-                output = chunk.value
-                deleted.extend(output.success)
-                deleted_count += output.deleted
-                rejected = failed_entries(output.error)
-                failed.extend(rejected)
-                progress.record(Outcome.DELETED, len(output.success))
-                progress.record(Outcome.FAILED, len(rejected))
-        except OzoError as error:
-            if dooms_every_chunk(error):
-                error.partial = merged()
-            raise
-        return merged()
+
+    async def delete(
+        self, group_id: int, numbers: Numbers, *, on_progress: ProgressCallback | None = None
+    ) -> BlockNumberDeletion:
+        """:meth:`delete_chunks`, merged: every number in ``deleted``, ``not_found`` or
+        ``failed`` (numbers of failed chunks and rejected input, each with its error, and
+        numbers the server did not confirm), spelled as given; ``deleted_count`` sums the
+        server's counts. ``.ok`` unless a number failed: a re-run over numbers already gone
+        is ok.
+
+        Errors that doom every later chunk are raised with the result so far in the
+        exception's ``partial``. ``on_progress`` gets a :class:`~ozoasync.Progress` after
+        every chunk.
+        """
+        return await fold(
+            self.delete_chunks(group_id, numbers),
+            counted=lambda chunk: chunk.deleted_count,
+            result=deletion,
+            dooms=dooms_every_chunk,
+            on_progress=on_progress,
+        )

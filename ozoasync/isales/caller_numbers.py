@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 from .. import validation
-from ..batching import Numbers, send_in_chunks
+from ..batching import Merged, Numbers, fold, send_in_chunks
 from ..errors import APIError, NotFoundError, OzoError, dooms_later_requests
-from ..progress import ProgressCallback, ProgressTracker
-from ..results import CallerNumberAddition, CallerNumberDeletion, FailedChunk, Outcome
-from ..transport.call import Call
+from ..progress import ProgressCallback
+from ..results import (
+    CallerNumberAddition,
+    CallerNumberChunk,
+    CallerNumberDeletion,
+    FailedChunk,
+    NumberResult,
+    Outcome,
+)
+from ..transport.call import Call, Delivered
 from ..transport.http import Transport
 from . import wire
 
@@ -25,17 +32,44 @@ def dooms_every_chunk(error: OzoError) -> bool:
     )
 
 
-def failed_chunk(numbers: list[str], error: OzoError) -> FailedChunk:
-    """A refused chunk with the vendor's code and description ('' when the failure did not
-    come from the server, e.g. a timeout)."""
+def decide(
+    numbers: list[str], delivered: Delivered[int | None], done: Outcome
+) -> tuple[NumberResult, ...]:
+    """What became of each number of a chunk the server answered. The server answers a
+    count, not which numbers: a chunk it confirmed in full (or without a count) is ``done``
+    (DELETED or ADDED) for each number; one it confirmed in part is PARTLY_CONFIRMED for each,
+    with a message saying how many (each number was changed, or already was as asked: gone
+    from, or already on, the campaign)."""
+    count = delivered.value
+    if count is None or count >= len(numbers):
+        return tuple(NumberResult(number=number, outcome=done) for number in numbers)
+    message = f"the server confirmed {count} of this request's {len(numbers)} numbers"
+    if delivered.answer_lost:
+        message += " (an earlier attempt, whose answer was lost, may have changed the rest)"
+    return tuple(
+        NumberResult(number=number, outcome=Outcome.PARTLY_CONFIRMED, message=message)
+        for number in numbers
+    )
+
+
+def confirmed(chunk: CallerNumberChunk) -> int:
+    """The numbers a chunk's answer confirmed: the server's count, or the whole chunk for a
+    success without one."""
+    if chunk.count is not None:
+        return chunk.count
+    return len(chunk.items) if chunk.requests and chunk.ok else 0
+
+
+def failed_chunk(items: tuple[NumberResult, ...]) -> FailedChunk:
+    """A refused chunk (or one rejected number) with the vendor's code and description (''
+    and the SDK's message when the failure did not come from the server, e.g. a timeout)."""
+    error = items[0].error
+    numbers = tuple(item.number for item in items)
     if isinstance(error, APIError):
         return FailedChunk(
-            numbers=tuple(numbers),
-            result_code=error.code or "",
-            result_desc=error.message,
-            error=error,
+            numbers=numbers, result_code=error.code or "", result_desc=error.message, error=error
         )
-    return FailedChunk(numbers=tuple(numbers), result_code="", result_desc=str(error), error=error)
+    return FailedChunk(numbers=numbers, result_code="", result_desc=items[0].message, error=error)
 
 
 class CallerNumbers:
@@ -43,6 +77,63 @@ class CallerNumbers:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+
+    def delete_chunks(
+        self, vdn_id: int, campaign_id: int, numbers: Numbers
+    ) -> AsyncIterator[CallerNumberChunk]:
+        """Delete ``numbers`` (any iterable or async iterable of digit strings, read lazily,
+        de-duplicated as :mod:`ozoasync.batching` says) from campaign ``campaign_id`` of VDN
+        ``vdn_id``, 100 per request; an async iterator of one
+        :class:`~ozoasync.CallerNumberChunk` per request as it finishes.
+
+        Each chunk has one :class:`~ozoasync.NumberResult` per distinct number it carried, as
+        :func:`decide` says (DELETED, or PARTLY_CONFIRMED when the server's ``num:N`` is
+        smaller than the chunk), and the server's count. A refused request fails each of its
+        numbers with the error (in particular the vendor refuses a deletion that would leave
+        the campaign without a calling number). Input rejected before sending comes as a
+        chunk of its own with ``requests == 0``. A list, tuple or set is checked whole before
+        this returns.
+
+        Bad credentials and a campaign that does not exist (0200007) are raised after the
+        chunk they failed has been yielded.
+        """
+        vdn, campaign = wire.checked_ids(vdn_id, campaign_id)
+        return self._chunks(
+            numbers, lambda chunk: wire.delete_caller_numbers(vdn, campaign, chunk), Outcome.DELETED
+        )
+
+    def add_chunks(
+        self, vdn_id: int, campaign_id: int, numbers: Numbers, *, priority: int = 1
+    ) -> AsyncIterator[CallerNumberChunk]:
+        """Add ``numbers`` to campaign ``campaign_id`` of VDN ``vdn_id`` with ``priority``
+        (1 to 5), 100 per request; streamed, decided and raised as :meth:`delete_chunks`
+        (ADDED for a chunk confirmed in full; numbers already on the campaign are not
+        counted by the server, so a re-run comes back PARTLY_CONFIRMED)."""
+        vdn, campaign = wire.checked_ids(vdn_id, campaign_id)
+        priority = validation.positive_int(priority, "priority", maximum=wire.MAX_PRIORITY)
+        return self._chunks(
+            numbers,
+            lambda chunk: wire.add_caller_numbers(vdn, campaign, chunk, priority),
+            Outcome.ADDED,
+        )
+
+    def _chunks(
+        self, numbers: Numbers, build: Callable[[list[str]], Call], done: Outcome
+    ) -> AsyncIterator[CallerNumberChunk]:
+        async def send(chunk: list[str]) -> Delivered[int | None]:
+            return await self._transport.send(build(chunk), wire.interpret_caller_numbers)
+
+        return send_in_chunks(
+            numbers,
+            size=wire.MAX_NUMBERS_PER_REQUEST,
+            check=validation.access_code,
+            send=send,
+            answered=lambda chunk, delivered: CallerNumberChunk(
+                items=decide(chunk, delivered, done), count=delivered.value
+            ),
+            unanswered=lambda items, requests: CallerNumberChunk(items=items, requests=requests),
+            dooms=dooms_every_chunk,
+        )
 
     async def delete(
         self,
@@ -52,9 +143,7 @@ class CallerNumbers:
         *,
         on_progress: ProgressCallback | None = None,
     ) -> CallerNumberDeletion:
-        """Delete ``numbers`` (any iterable or async iterable of digit strings, read lazily,
-        de-duplicated) from campaign ``campaign_id`` of VDN ``vdn_id``, in chunks of at most
-        100.
+        """:meth:`delete_chunks`, merged.
 
         ``count`` is the sum of the server's ``num:N`` (a success without a count confirms
         the whole chunk). When an attempt's answer was lost and the retry found the numbers
@@ -62,22 +151,13 @@ class CallerNumbers:
         server's word.
 
         A refused chunk is reported in ``failed`` with the vendor's ``result_code`` and
-        ``result_desc`` and the call goes on. In particular the vendor refuses a deletion that
-        would leave the campaign without a calling number ("at least one calling number must
-        be reserved"): the chunk that hits it fails, the others still count. Bad credentials
-        and a campaign that does not exist (0200007) are raised, with the result so far in
-        the exception's ``partial``.
-
-        ``on_progress`` receives a :class:`~ozoasync.Progress` after every chunk: confirmed
-        numbers as ``deleted``, numbers sent but not confirmed (not on the campaign) as
-        ``not_found``, numbers of failed chunks and rejected input as ``failed``.
+        ``result_desc`` and the call goes on; so is each number rejected before sending.
+        Bad credentials and a campaign that does not exist (0200007) are raised, with the
+        result so far in the exception's ``partial``. ``on_progress`` receives a
+        :class:`~ozoasync.Progress` after every chunk, counting each number by its outcome.
         """
-        vdn, campaign = wire.checked_ids(vdn_id, campaign_id)
-        return await self._run(
-            CallerNumberDeletion,
-            numbers,
-            lambda chunk: wire.delete_caller_numbers(vdn, campaign, chunk),
-            on_progress,
+        return await self._fold(
+            CallerNumberDeletion, self.delete_chunks(vdn_id, campaign_id, numbers), on_progress
         )
 
     async def add(
@@ -89,67 +169,27 @@ class CallerNumbers:
         priority: int = 1,
         on_progress: ProgressCallback | None = None,
     ) -> CallerNumberAddition:
-        """Add ``numbers`` to campaign ``campaign_id`` of VDN ``vdn_id`` with ``priority``
-        (1 to 5), in chunks of at most 100; read, reported and raised as :meth:`delete`
-        (``on_progress`` counts confirmed additions as ``deleted`` — "done" — and numbers
-        sent but not confirmed as ``not_found``).
-        """
-        vdn, campaign = wire.checked_ids(vdn_id, campaign_id)
-        priority = validation.positive_int(priority, "priority", maximum=wire.MAX_PRIORITY)
-        return await self._run(
-            CallerNumberAddition,
-            numbers,
-            lambda chunk: wire.add_caller_numbers(vdn, campaign, chunk, priority),
-            on_progress,
-        )
+        """:meth:`add_chunks`, merged; reported and raised as :meth:`delete`."""
+        chunks = self.add_chunks(vdn_id, campaign_id, numbers, priority=priority)
+        return await self._fold(CallerNumberAddition, chunks, on_progress)
 
-    async def _run(
+    async def _fold(
         self,
         result: type[R],
-        numbers: Numbers,
-        build: Callable[[list[str]], Call],
+        chunks: AsyncIterator[CallerNumberChunk],
         on_progress: ProgressCallback | None,
     ) -> R:
-        """Send ``numbers`` in chunks and merge the answers into one ``result``."""
-        progress = ProgressTracker(on_progress)
-        failed: list[FailedChunk] = []
-        count = requests = 0
+        def merged_into(merged: Merged) -> R:
+            return result(
+                count=merged.counted,
+                requests=merged.requests,
+                failed=tuple(map(failed_chunk, merged.failures)),
+            )
 
-        async def send(chunk: list[str]) -> int | None:
-            sent = await self._transport.send(build(chunk), wire.interpret_caller_numbers)
-            return sent.value
-
-        chunks = send_in_chunks(
-            numbers,
-            size=wire.MAX_NUMBERS_PER_REQUEST,
-            check=validation.access_code,
-            send=send,
+        return await fold(
+            chunks,
+            counted=confirmed,
+            result=merged_into,
             dooms=dooms_every_chunk,
+            on_progress=on_progress,
         )
-        try:
-            async for chunk in chunks:
-                failed.extend(
-                    FailedChunk(
-                        numbers=(raw,), result_code="", result_desc=error.problem, error=error
-                    )
-                    for raw, error in chunk.batch.rejected
-                )
-                progress.record(Outcome.FAILED, len(chunk.batch.rejected))
-                if not chunk.sent:
-                    continue
-                requests += 1
-                items = chunk.batch.items
-                if chunk.error is not None:
-                    failed.append(failed_chunk(items, chunk.error))
-                    progress.record(Outcome.FAILED, len(items))
-                    continue
-                # A success without a count confirmed the whole chunk.
-                confirmed = len(items) if chunk.value is None else chunk.value
-                count += confirmed
-                progress.record(Outcome.DELETED, min(confirmed, len(items)))
-                progress.record(Outcome.NOT_FOUND, len(items) - confirmed)
-        except OzoError as error:
-            if dooms_every_chunk(error):
-                error.partial = result(count=count, requests=requests, failed=tuple(failed))
-            raise
-        return result(count=count, requests=requests, failed=tuple(failed))

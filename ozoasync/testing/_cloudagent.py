@@ -54,6 +54,9 @@ class FakePhone:
     skills: set[str] = field(default_factory=set)
 
 
+BlockErrorSpelling = Literal["as_sent", "normalised"]
+
+
 class FakeCloudAgent(EmulatorServer):
     """An emulator of CloudAgent. ``async with FakeCloudAgent() as fake:`` then point a
     client at ``fake.url`` with ``fake.username`` and ``fake.api_key``.
@@ -62,7 +65,9 @@ class FakeCloudAgent(EmulatorServer):
       but generateToken needs ``Authorization: Bearer``); tokens live ``token_lifetime`` s.
     - ``row_id_field``: which key deleteScheduledData reads ("row_id" or "rowId": the
       vendor's page says both). ``block_numbers_path``: "deleteBlockNumberGroup" or
-      "deleteBlockNumber" (ditto); the other path answers 404.
+      "deleteBlockNumber" (ditto); the other path answers 404. ``block_errors_spelled``:
+      how ``output.error`` spells a number not in the group, "as_sent" or "normalised" like
+      ``output.success`` (``+<country><number>``): the vendor's page shows only an empty list.
     - ``rate_limits``: ``{endpoint: (max_requests, period)}`` counted on arrival in a sliding
       window; ``rate_limit_answer``: "429" (HTTP 429 + Retry-After) or "body" (HTTP 200 with
       "Max limit exceeded"). ``faults``: a :class:`FaultPlan`. ``arrival_jitter``: hold each
@@ -83,6 +88,7 @@ class FakeCloudAgent(EmulatorServer):
         block_numbers_path: Literal[
             "deleteBlockNumberGroup", "deleteBlockNumber"
         ] = "deleteBlockNumberGroup",
+        block_errors_spelled: BlockErrorSpelling = "as_sent",
         phone_number_limit_reached: bool = False,
         rate_limits: dict[str, tuple[int, float]] | None = None,
         rate_limit_answer: RateLimitAnswer = "429",
@@ -105,6 +111,7 @@ class FakeCloudAgent(EmulatorServer):
         self.token_lifetime = token_lifetime
         self.row_id_field = row_id_field
         self.block_numbers_path = block_numbers_path
+        self.block_errors_spelled = block_errors_spelled
         self.phone_number_limit_reached = phone_number_limit_reached
         self.campaigns: dict[str, set[str]] = {}
         self.block_groups: dict[int, set[str]] = {}
@@ -275,7 +282,7 @@ class FakeCloudAgent(EmulatorServer):
             elif number in success:
                 success.append(number)
             else:
-                errors.append(str(raw))
+                errors.append(number if self.block_errors_spelled == "normalised" else str(raw))
         return json_response(
             {
                 "status": "success",

@@ -4,6 +4,7 @@ per-number and per-chunk failures, and either reading of the page's path."""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,14 +14,18 @@ import pytest
 
 from ozoasync import (
     AuthenticationError,
+    BlockNumberChunk,
     BlockNumberDeletion,
     InvalidParameterError,
+    NumberResult,
+    Outcome,
     RequestValidationError,
     RetryPolicy,
     ServerError,
 )
-from ozoasync.testing import FakeCloudAgent, Fault
-from ozoasync.testing._cloudagent import normalise_block_number
+from ozoasync.cloudagent.block_numbers import NOT_CONFIRMED, match_spellings
+from ozoasync.testing import FakeCloudAgent, Fault, FaultPlan
+from ozoasync.testing._cloudagent import BlockErrorSpelling, normalise_block_number
 
 
 def numbers(count: int, start: int = 0) -> list[str]:
@@ -79,7 +84,7 @@ async def test_numbers_go_in_chunks_of_at_most_100_unique(
     )
     assert all(r.json()["id"] == 5 and r.json()["userName"] == "demo" for r in fake.requests)
     assert result == BlockNumberDeletion(
-        deleted=tuple(normalise_block_number(n) for n in dict.fromkeys(given)),
+        deleted=tuple(dict.fromkeys(given)),  # spelled as given, not as the server does
         deleted_count=unique,
         requests=len(chunks),
     )
@@ -130,7 +135,7 @@ async def test_a_bad_number_in_a_generator_is_reported_and_never_sent(
     assert not result.ok
 
 
-async def test_numbers_the_server_lists_as_errors_are_reported(
+async def test_numbers_the_server_lists_as_errors_are_not_found(
     fake: FakeCloudAgent, make_client: Any
 ) -> None:
     fake.add_block_group(5, numbers(120))
@@ -138,11 +143,13 @@ async def test_numbers_the_server_lists_as_errors_are_reported(
 
     result = await make_client(fake.url).block_numbers.delete(5, given)
 
-    assert [f.number for f in result.failed] == given[120:]
+    # Numbers the server lists as errors are already not in the group: what a re-run sees.
+    assert result.not_found == tuple(given[120:])
+    assert result.failed == ()
     assert result.deleted_count == 120
-    assert len(result.deleted) == 120
+    assert result.deleted == tuple(given[:120])
     assert result.requests == 2
-    assert not result.ok
+    assert result.ok
 
 
 async def test_a_failed_chunk_is_reported_and_the_rest_still_sent(make_client: Any) -> None:
@@ -156,7 +163,7 @@ async def test_a_failed_chunk_is_reported_and_the_rest_still_sent(make_client: A
     assert result.requests == 3
     assert [f.number for f in result.failed] == numbers(100)
     assert all(isinstance(f.error, ServerError) for f in result.failed)
-    assert result.deleted == tuple(normalise_block_number(n) for n in numbers(150, 100))
+    assert result.deleted == tuple(numbers(150, 100))
     assert result.deleted_count == 150
 
 
@@ -233,7 +240,7 @@ async def test_numbers_are_sent_as_given_and_the_server_normalises_them(
     fake.add_block_group(5, ["9876543210", "+14155550100"])
     result = await make_client(fake.url).block_numbers.delete(5, ["9876543210", "+14155550100"])
     assert sent_chunks(fake) == [["9876543210", "+14155550100"]]
-    assert result.deleted == ("+919876543210", "+14155550100")
+    assert result.deleted == ("9876543210", "+14155550100")  # matched to the numbers sent
 
 
 async def test_the_emulator_refuses_more_than_100_numbers() -> None:
@@ -252,3 +259,149 @@ async def test_the_emulator_refuses_more_than_100_numbers() -> None:
             answer = await response.json()
     assert answer["status"] == "error"
     assert fake.block_groups[5] == {normalise_block_number(n) for n in numbers(101)}
+
+
+# --- delete_chunks: per-number truth, streamed -------------------------------------------------
+
+
+def items_of(chunks: list[BlockNumberChunk]) -> list[NumberResult]:
+    return [item for chunk in chunks for item in chunk.items]
+
+
+@pytest.mark.parametrize("spelling", ["as_sent", "normalised"])
+async def test_each_chunk_says_what_became_of_each_of_its_numbers(
+    make_client: Any, spelling: BlockErrorSpelling
+) -> None:
+    present = [*numbers(120), "+14155550100", "919876500000"]
+    absent = numbers(30, 500)
+    given = [*present, *absent, "9876500000"]  # the last: the bare national spelling of one
+    async with FakeCloudAgent(block_errors_spelled=spelling) as fake:
+        fake.add_block_group(5, present)
+        ca = make_client(fake.url)
+        chunks = [chunk async for chunk in ca.block_numbers.delete_chunks(5, lazily(given))]
+
+    assert [chunk.requests for chunk in chunks] == [1, 1]
+    assert [len(chunk.items) for chunk in chunks] == [100, 53]
+    assert [chunk.deleted_count for chunk in chunks] == [100, 22]
+    outcomes = {item.number: item.outcome for item in items_of(chunks)}
+    assert [item.number for item in items_of(chunks)] == given  # as given, in order
+    # "9876500000" is "+919876500000", which the server lists twice under success (once per
+    # spelling sent, as the vendor's sample does for a repeated number).
+    assert {n for n, o in outcomes.items() if o is Outcome.DELETED} == {*present, "9876500000"}
+    assert {n for n, o in outcomes.items() if o is Outcome.NOT_FOUND} == set(absent)
+    assert all(item.error is None and item.ok for item in items_of(chunks))
+    assert fake.block_groups[5] == set()
+
+
+async def test_a_number_the_server_names_in_neither_list_is_failed_unconfirmed(
+    stub: Any, make_client: Any
+) -> None:
+    answer = {
+        "status": "success",
+        "message": "deleted",
+        "output": {"success": ["+919800000000"], "error": ["9800000001"], "deleted": 1},
+    }
+    stub.answer("deleteBlockNumberGroup", json.dumps(answer).encode())
+    ca = make_client(stub.url)
+
+    [chunk] = [c async for c in ca.block_numbers.delete_chunks(5, numbers(3))]
+
+    assert [(i.number, i.outcome) for i in chunk.items] == [
+        ("9800000000", Outcome.DELETED),
+        ("9800000001", Outcome.NOT_FOUND),
+        ("9800000002", Outcome.FAILED),
+    ]
+    assert chunk.items[2].message == NOT_CONFIRMED
+    assert not chunk.ok
+
+
+@pytest.mark.parametrize(
+    ("sent", "spelled", "matched"),
+    [
+        (["9876543210"], ["9876543210"], [0]),
+        (["9876543210"], ["+919876543210"], [0]),
+        (["919876543210"], ["+919876543210"], [0]),
+        (["+14155550100"], ["+14155550100"], [0]),
+        (["+14155550100"], ["14155550100"], [None]),  # a '+' is never dropped by a server
+        # Both spellings of one number sent: each answer names one of them.
+        (["9876543210", "+919876543210"], ["+919876543210", "+919876543210"], [1, 0]),
+        # An exact spelling is never taken by another number's normalised one.
+        (["12345678901", "2345678901"], ["+912345678901", "+12345678901"], [1, 0]),
+        (["9876543210"], ["+919876543210", "+919876543210"], [0, None]),
+        (["9876543210"], ["1234"], [None]),
+    ],
+)
+def test_the_servers_spellings_are_matched_to_the_numbers_sent(
+    sent: list[str], spelled: list[str], matched: list[int | None]
+) -> None:
+    assert match_spellings(sent, spelled) == matched
+
+
+@pytest.mark.parametrize("spelling", ["as_sent", "normalised"])
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_every_input_number_in_exactly_one_item_under_faults(
+    make_client: Any, spelling: BlockErrorSpelling, seed: int
+) -> None:
+    present = numbers(400)
+    absent = numbers(150, 5000)
+    rejected = ["12ab", "", "+", "12ab"]
+    given = [*with_duplicates(present), *absent, *rejected, *present[:50]]
+    plan = FaultPlan(rate=0.35, seed=seed, slow_delay=0.3)
+    retry = RetryPolicy(max_attempts=2, initial_delay=0.0, max_delay=0.0)
+    async with FakeCloudAgent(block_errors_spelled=spelling, faults=plan) as fake:
+        fake.add_block_group(5, present)
+        ca = make_client(fake.url, retry=retry, timeout=0.2)
+        chunks = [c async for c in ca.block_numbers.delete_chunks(5, async_lazily(given))]
+        left = {n.removeprefix("+91") for n in fake.block_groups[5]}
+
+    items = items_of(chunks)
+    assert sorted(item.number for item in items) == sorted({*given, *rejected})
+    assert len(items) == len({*given, *rejected})
+    by_outcome = {o: {i.number for i in items if i.outcome is o} for o in Outcome}
+    # Deleted: really gone (after a lost answer a number never there counts as deleted too).
+    assert by_outcome[Outcome.DELETED].isdisjoint(left)
+    assert by_outcome[Outcome.NOT_FOUND] <= set(absent)  # not found: never there
+    assert left <= by_outcome[Outcome.FAILED]  # a number still there is reported failed
+    assert set(rejected) <= by_outcome[Outcome.FAILED]
+    assert all(i.error is not None for i in items if i.outcome is Outcome.FAILED)
+    assert any(c.requests == 0 for c in chunks)  # rejected input: a chunk that sent nothing
+
+
+async def test_a_dooming_error_is_raised_after_its_chunk(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    fake.add_block_group(5, numbers(300))
+    ca = make_client(fake.url, api_key="KK-wrong")
+    chunks: list[BlockNumberChunk] = []
+
+    async def consume() -> None:
+        async for chunk in ca.block_numbers.delete_chunks(5, numbers(300)):
+            chunks.append(chunk)
+
+    with pytest.raises(AuthenticationError):
+        await consume()
+
+    [chunk] = chunks
+    assert [i.number for i in chunk.items] == numbers(100)
+    assert all(isinstance(i.error, AuthenticationError) for i in chunk.items)
+    assert len(fake.requests) == 1
+
+
+async def test_bad_arguments_raise_when_called_before_anything_is_sent(
+    fake: FakeCloudAgent, make_client: Any
+) -> None:
+    ca = make_client(fake.url)
+    with pytest.raises(RequestValidationError):
+        ca.block_numbers.delete_chunks(0, numbers(3))
+    with pytest.raises(RequestValidationError):
+        ca.block_numbers.delete_chunks(5, ["9800000000", "x"])
+    assert fake.requests == []
+
+
+async def test_a_rerun_of_a_finished_cleanup_is_ok(fake: FakeCloudAgent, make_client: Any) -> None:
+    fake.add_block_group(5, numbers(150))
+    ca = make_client(fake.url)
+    first = await ca.block_numbers.delete(5, numbers(150))
+    again = await ca.block_numbers.delete(5, numbers(150))
+    assert (first.ok, len(first.deleted)) == (True, 150)
+    assert (again.ok, again.deleted, again.not_found) == (True, (), tuple(numbers(150)))

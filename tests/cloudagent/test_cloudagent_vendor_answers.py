@@ -30,6 +30,7 @@ from ozoasync import (
     CampaignDataDeletion,
     CloudAgentClient,
     ConflictError,
+    FailedNumber,
     InvalidParameterError,
     LimitExceededError,
     NotFoundError,
@@ -40,6 +41,7 @@ from ozoasync import (
     ScheduledDataDeletion,
     Token,
 )
+from ozoasync.cloudagent.block_numbers import NOT_CONFIRMED
 from ozoasync.testing import FakeCloudAgent
 
 # A JWT as the vendor issues them (HS512), expiring 2100-01-01T00:00:00Z.
@@ -311,14 +313,10 @@ ROWS = [
         '""+9197XXX0XX93"",""+9197XXX0XX94"",\n'
         '""+9197XXX0XX95""],\n'
         '""error"": [],""deleted"": 4}}"',
+        # The page's sample confirms its own numbers, not the one the client sent: that
+        # one is named in neither list, so it is not confirmed.
         BlockNumberDeletion(
-            deleted=(
-                "+9191XX88XXX8",
-                "+9197XXX0XX94",
-                "+9197XXX0XX93",
-                "+9197XXX0XX94",
-                "+9197XXX0XX95",
-            ),
+            failed=(FailedNumber(number="919876543210", reason=NOT_CONFIRMED),),
             deleted_count=4,
             requests=1,
         ),

@@ -8,21 +8,25 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from isales_helpers import FAST_RETRY
 
 from ozoasync import (
     AuthenticationError,
     CallerNumberAddition,
+    CallerNumberChunk,
     CallerNumberDeletion,
     InvalidParameterError,
     ISalesClient,
     NotFoundError,
+    NumberResult,
+    Outcome,
     Progress,
     RequestValidationError,
     ResponseDecodeError,
     RetryPolicy,
 )
 from ozoasync.isales import auth as auth_module
-from ozoasync.testing import FakeISales, Fault
+from ozoasync.testing import FakeISales, Fault, FaultPlan
 from ozoasync.testing._isales import KEEP_ONE_DESCRIPTION
 
 KEEP = "19999999999"
@@ -175,7 +179,8 @@ async def test_progress_counts_confirmed_unconfirmed_and_rejected(
     await isales.caller_numbers.delete(1, 42, source(), on_progress=seen.append)
 
     last = seen[-1]
-    assert (last.done, last.deleted, last.not_found, last.failed) == (151, 100, 50, 1)
+    # The second request's 50 numbers were not on the campaign: the server confirmed 0 of 50.
+    assert (last.done, last.deleted, last.partly_confirmed, last.failed) == (151, 100, 50, 1)
 
 
 async def test_a_campaign_that_does_not_exist_stops_the_run_with_the_partial_result(
@@ -257,7 +262,8 @@ async def test_add_sends_the_priority_and_merges_counts(
     assert {e["priority"] for e in entries} == {3}
     assert sent_sizes(fake_isales, "addCallerNo") == [100, 30]
     assert fake_isales.campaigns[1][42].caller_numbers["13800000129"] == 3
-    assert (seen[-1].done, seen[-1].deleted, seen[-1].not_found) == (130, 129, 1)
+    # The first request carried a number already there: confirmed 99 of 100, each in part.
+    assert (seen[-1].done, seen[-1].added, seen[-1].partly_confirmed) == (130, 30, 100)
 
 
 async def test_a_retried_request_is_signed_again_with_a_fresh_timestamp(
@@ -322,3 +328,66 @@ async def test_an_addition_whose_answer_was_cut_off_is_not_repeated(
     assert isinstance(failed.error, ResponseDecodeError)
     assert failed.error.answer_lost  # the server may have acted, and here it did
     assert fake_isales.caller_numbers(1, 42) == {*numbers(3), KEEP}
+
+
+# --- delete_chunks / add_chunks: per-number truth, streamed -------------------------------------
+
+
+def items_of(chunks: list[CallerNumberChunk]) -> list[NumberResult]:
+    return [item for chunk in chunks for item in chunk.items]
+
+
+async def test_delete_chunks_say_per_number_what_the_server_confirmed(
+    fake_isales: FakeISales, isales: ISalesClient
+) -> None:
+    fake_isales.add_campaign(1, 42, [*numbers(130), KEEP])
+    given = [*numbers(5), "12-34", *numbers(125, 13800000005), *numbers(20, 13900000000)]
+
+    chunks = [c async for c in isales.caller_numbers.delete_chunks(1, 42, iter(given))]
+
+    assert [(c.requests, len(c.items), c.count) for c in chunks] == [
+        (0, 1, None),  # the rejected number, read while the first request filled
+        (1, 100, 100),
+        (1, 50, 30),
+    ]
+    assert {i.outcome for i in chunks[1].items} == {Outcome.DELETED}
+    assert {i.outcome for i in chunks[2].items} == {Outcome.PARTLY_CONFIRMED}
+    assert chunks[2].items[0].message == "the server confirmed 30 of this request's 50 numbers"
+    assert chunks[0].items[0].number == "12-34"
+    assert isinstance(chunks[0].items[0].error, RequestValidationError)
+    assert sorted(i.number for i in items_of(chunks)) == sorted(given)
+
+
+async def test_add_chunks_are_added_and_a_refused_chunk_fails_each_number(
+    fake_isales: FakeISales, isales: ISalesClient
+) -> None:
+    fake_isales.add_campaign(1, 42, [KEEP])
+    fake_isales.fail_next("02000011", endpoint="addCallerNo")
+
+    chunks = [c async for c in isales.caller_numbers.add_chunks(1, 42, numbers(150), priority=2)]
+
+    assert [(c.requests, len(c.items)) for c in chunks] == [(1, 100), (1, 50)]
+    assert {(i.outcome, type(i.error)) for i in chunks[0].items} == {
+        (Outcome.FAILED, InvalidParameterError)
+    }
+    assert {i.outcome for i in chunks[1].items} == {Outcome.ADDED}
+    assert chunks[1].count == 50
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_every_input_number_in_exactly_one_item_under_faults(seed: int) -> None:
+    given = [*numbers(500), *numbers(500)[::7], "x", *numbers(80, 14000000000)]
+    async with FakeISales(faults=FaultPlan(rate=0.4, seed=seed, slow_delay=0.3)) as fake:
+        fake.add_campaign(1, 42, [*numbers(500), KEEP])
+        async with ISalesClient(
+            fake.url, fake.app_key, fake.app_secret, retry=FAST_RETRY, timeout=0.2
+        ) as client:
+            chunks = [c async for c in client.caller_numbers.delete_chunks(1, 42, iter(given))]
+        left = fake.caller_numbers(1, 42) - {KEEP}
+
+    items = items_of(chunks)
+    assert sorted(i.number for i in items) == sorted(set(given))
+    done = {i.number for i in items if i.outcome is Outcome.DELETED}
+    assert done.isdisjoint(left)  # confirmed in full: really gone
+    assert left <= {i.number for i in items if i.outcome is Outcome.FAILED}
+    assert all(i.error is not None for i in items if i.outcome is Outcome.FAILED)
