@@ -1,0 +1,233 @@
+"""What a job does to each of its numbers, and for which account.
+
+An :class:`Operation` is a frozen struct naming the operation (its ``kind``, the struct's
+tag) and its target; it checks and normalises one input number, and sends a stream of
+numbers through the SDK, yielding one :class:`~ozoasync.NumberResult` per number. The set is
+open: subclass :class:`Operation` with a ``tag=`` and decorate it with :func:`operation`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from contextlib import aclosing
+from typing import Any, ClassVar, Literal, Protocol, TypeVar, Union, cast
+from urllib.parse import urlsplit
+
+import msgspec
+
+from .. import validation
+from ..cloudagent.client import CloudAgentClient
+from ..isales.client import ISalesClient
+from ..results import NumberResult
+
+Vendor = Literal["cloudagent", "isales"]
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    """The account a job belongs to, never its secret: CloudAgent's user name and base URL,
+    or the iSales server and a hash of the app key (``key_id``)."""
+
+    vendor: Vendor
+    base_url: str
+    username: str = ""
+    key_id: str = ""
+
+    @classmethod
+    def cloudagent(cls, username: str, base_url: str) -> Account:
+        return cls(vendor="cloudagent", base_url=base_url.rstrip("/"), username=username)
+
+    @classmethod
+    def isales(cls, base_url: str, app_key: str) -> Account:
+        # The same 16 hex digits the SDK's rate-limit scope uses: the key is not recoverable.
+        key_id = "ak-" + hashlib.sha256(app_key.encode()).hexdigest()[:16]
+        return cls(vendor="isales", base_url=base_url.rstrip("/"), key_id=key_id)
+
+    @classmethod
+    def of(cls, client: CloudAgentClient) -> Account:
+        """The account of a CloudAgent client (for iSales use :meth:`isales`: the client
+        does not reveal its key, not even hashed)."""
+        return cls.cloudagent(client.username, client.base_url)
+
+    @property
+    def label(self) -> str:
+        host = urlsplit(self.base_url).netloc or self.base_url
+        return f"{self.username}@{host}" if self.username else f"{self.key_id}@{host}"
+
+    def matches(self, client: object) -> bool:
+        """Whether ``client`` works for this account (for iSales: the same server; the key
+        itself cannot be compared)."""
+        if isinstance(client, CloudAgentClient):
+            return self.vendor == "cloudagent" and Account.of(client) == self
+        if isinstance(client, ISalesClient):
+            return self.vendor == "isales" and client.base_url.rstrip("/") == self.base_url
+        return False
+
+
+def describe_client(client: object) -> str:
+    if isinstance(client, CloudAgentClient):
+        return Account.of(client).label
+    if isinstance(client, ISalesClient):
+        return f"iSales at {client.base_url}"
+    return type(client).__name__
+
+
+class Operation(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    """Base of every job operation (see the module docstring)."""
+
+    vendor: ClassVar[Vendor]
+
+    @property
+    def kind(self) -> str:
+        return str(type(self).__struct_config__.tag)
+
+    def describe(self) -> str:
+        """The operation and its target, as a job's default name starts."""
+        raise NotImplementedError
+
+    def normalise(self, number: str) -> str:
+        """The number as it is stored and sent; raises RequestValidationError."""
+        return validation.phone_number(number, "numbers")
+
+    def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        """One result per number of ``numbers``, as they finish. Errors that doom every
+        later request are raised after the results already had are yielded."""
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, type[Operation]] = {}
+
+OperationType = TypeVar("OperationType", bound=type[Operation])
+
+
+def operation(cls: OperationType) -> OperationType:
+    """Register an Operation subclass so that stores can read jobs of its kind back."""
+    _REGISTRY[str(cls.__struct_config__.tag)] = cls
+    return cls
+
+
+def decode_operation(raw: str) -> Operation:
+    union = Union[tuple(_REGISTRY.values())]  # type: ignore[valid-type]  # noqa: UP007
+    return cast(Operation, msgspec.json.decode(raw, type=union))
+
+
+def encode_operation(op: Operation) -> str:
+    return msgspec.json.encode(op).decode()
+
+
+async def _flatten(chunks: AsyncIterator[Any]) -> AsyncIterator[NumberResult]:
+    async with aclosing(chunks) as stream:  # type: ignore[type-var]
+        async for chunk in stream:
+            for item in chunk.items:
+                yield item
+
+
+class _ChunkCall(Protocol):
+    def __call__(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]: ...
+
+
+def _chunk_call(group: object, name: str) -> _ChunkCall:
+    """The SDK's chunk-stream call ``name`` of an endpoint group (``delete_chunks``,
+    ``add_chunks``): the per-number truth of chunked calls."""
+    call: Callable[..., AsyncIterator[Any]] = getattr(group, name)
+    return call
+
+
+@operation
+class DeleteCampaignData(Operation, frozen=True, kw_only=True, tag="campaign-data.delete"):
+    """deleteCampaignData of every number from ``campaign``, one request per number."""
+
+    vendor: ClassVar[Vendor] = "cloudagent"
+    campaign: str
+
+    def describe(self) -> str:
+        return f"campaign-data.delete {self.campaign}"
+
+    async def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        ca = cast(CloudAgentClient, client)
+        stream = ca.campaign_data.delete_many(self.campaign, numbers, concurrency=concurrency)
+        async with aclosing(stream) as results:
+            async for result in results:
+                yield NumberResult(
+                    number=result.phone_number,
+                    outcome=result.outcome,
+                    message=result.message,
+                    error=result.error,
+                )
+
+
+@operation
+class DeleteBlockNumbers(Operation, frozen=True, kw_only=True, tag="block-numbers.delete"):
+    """deleteBlockNumberGroup of every number from block group ``group_id``, in chunks."""
+
+    vendor: ClassVar[Vendor] = "cloudagent"
+    group_id: int
+
+    def describe(self) -> str:
+        return f"block-numbers.delete {self.group_id}"
+
+    def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        ca = cast(CloudAgentClient, client)
+        return _flatten(_chunk_call(ca.block_numbers, "delete_chunks")(self.group_id, numbers))
+
+
+@operation
+class DeleteCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numbers.delete"):
+    """iSales calling-number deletion from campaign ``campaign_id`` of VDN ``vdn_id``."""
+
+    vendor: ClassVar[Vendor] = "isales"
+    vdn_id: int
+    campaign_id: int
+
+    def describe(self) -> str:
+        return f"caller-numbers.delete {self.vdn_id}/{self.campaign_id}"
+
+    def normalise(self, number: str) -> str:
+        return validation.access_code(number, "numbers")
+
+    def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        isales = cast(ISalesClient, client)
+        call = _chunk_call(isales.caller_numbers, "delete_chunks")
+        return _flatten(call(self.vdn_id, self.campaign_id, numbers))
+
+
+@operation
+class AddCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numbers.add"):
+    """iSales calling-number addition to campaign ``campaign_id`` of VDN ``vdn_id``."""
+
+    vendor: ClassVar[Vendor] = "isales"
+    vdn_id: int
+    campaign_id: int
+    priority: int = 1
+
+    def describe(self) -> str:
+        return f"caller-numbers.add {self.vdn_id}/{self.campaign_id} priority {self.priority}"
+
+    def normalise(self, number: str) -> str:
+        return validation.access_code(number, "numbers")
+
+    def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        isales = cast(ISalesClient, client)
+        call = _chunk_call(isales.caller_numbers, "add_chunks")
+        return _flatten(call(self.vdn_id, self.campaign_id, numbers, priority=self.priority))
+
+
+__all__ = [
+    "Account",
+    "AddCallerNumbers",
+    "DeleteBlockNumbers",
+    "DeleteCallerNumbers",
+    "DeleteCampaignData",
+    "Operation",
+    "operation",
+]
