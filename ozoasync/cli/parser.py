@@ -9,6 +9,7 @@ from .. import RateLimit, __version__
 from . import check, demo, emulator
 from . import cloudagent as cloudagent_commands
 from . import isales as isales_commands
+from . import jobs as jobs_commands
 from .tally import EXIT_USAGE, one_line
 
 ENVIRONMENT = """\
@@ -300,6 +301,58 @@ def build_parser() -> Parser:
                 "--priority", type=int, default=1, choices=range(1, 6), help="1 to 5 (default 1)"
             )
         command.set_defaults(handler=isales_commands.caller_numbers)
+
+    jobs = commands.add_parser(
+        "jobs",
+        help="what a job store holds: list, status, export",
+        description="Read-only views of a job store (--journal PATH or postgresql://...).",
+    )
+    jobs_actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    store = Parser(add_help=False)
+    store.add_argument(
+        "--journal",
+        required=True,
+        metavar="PATH|URL",
+        help="the job store: a SQLite file, or a postgresql:// URL",
+    )
+
+    def jobs_leaf(name: str, help_text: str, examples: str) -> Parser:
+        return jobs_actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[store, output],
+            epilog=f"examples:\n{examples}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    listing = jobs_leaf(
+        "list",
+        "every job of the store, with its progress",
+        "  ozoasync jobs list --journal spring.db\n"
+        "  ozoasync jobs list --journal postgresql://ops@db/cleanup",
+    )
+    listing.set_defaults(handler=jobs_commands.jobs_list)
+    status = jobs_leaf(
+        "status",
+        "one job's counts by outcome, rate and ETA",
+        "  ozoasync jobs status 'campaign-data.delete spring @ acme@api.example' --journal x.db\n"
+        "  ozoasync jobs status NAME --journal spring.db --json | jq .outcomes",
+    )
+    status.add_argument("job", metavar="JOB", help="the job's name (see jobs list)")
+    status.add_argument("--json", action="store_true", help="the status as one JSON object")
+    status.set_defaults(handler=jobs_commands.jobs_status)
+    export = jobs_leaf(
+        "export",
+        "the audit record: every number with outcome, message, attempts, finished-at (UTC)",
+        "  ozoasync jobs export NAME --journal spring.db --report spring-audit.csv\n"
+        "  ozoasync jobs export NAME --journal postgresql://ops@db/cleanup --report audit.json",
+    )
+    export.add_argument("job", metavar="JOB", help="the job's name (see jobs list)")
+    export.add_argument(
+        "--report", required=True, metavar="PATH", help="where to write it (.csv or .json)"
+    )
+    export.set_defaults(handler=jobs_commands.jobs_export)
 
     check_command = commands.add_parser(
         "check",

@@ -53,6 +53,11 @@ def spreadsheet_safe(cell: str) -> str:
     return cell
 
 
+def safe_cells(cells: Mapping[str, object]) -> dict[str, object]:
+    """A CSV row with every text cell :func:`spreadsheet_safe`."""
+    return {k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in cells.items()}
+
+
 def row(item: Item) -> dict[str, object]:
     return {
         "number": item.number,
@@ -156,13 +161,7 @@ class CsvReport:
         self._writer.writeheader()
 
     def write(self, items: Iterable[Item]) -> None:
-        self._writer.writerows(
-            {
-                key: spreadsheet_safe(value) if isinstance(value, str) else value
-                for key, value in row(item).items()
-            }
-            for item in items
-        )
+        self._writer.writerows(safe_cells(row(item)) for item in items)
 
     def close(self, summary: Mapping[str, int]) -> None:
         self._file.commit()

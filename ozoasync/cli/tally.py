@@ -15,6 +15,7 @@ from ..errors import (
     RequestValidationError,
     ServerUnreachableError,
 )
+from ..jobs import JobStoreError
 from ..results import Outcome
 
 EXIT_OK = 0
@@ -100,11 +101,15 @@ class Tally:
 
 def error_exit_code(error: OzoError) -> int:
     """2 for errors the user fixes in the arguments or the environment (input rejected
-    before sending, credentials refused, a server or Redis that cannot be reached); 1 for
-    the service failing."""
+    before sending, credentials refused, a server or Redis that cannot be reached, a job
+    store that is not one or lacks the job named); 1 for the service failing."""
     if isinstance(
         error,
-        AuthenticationError | RequestValidationError | CoordinationError | ServerUnreachableError,
+        AuthenticationError
+        | RequestValidationError
+        | CoordinationError
+        | ServerUnreachableError
+        | JobStoreError,
     ):
         return EXIT_USAGE
     return EXIT_FAILED
