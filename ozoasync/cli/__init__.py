@@ -26,13 +26,12 @@ from .common import Context, UsageError, explained, print_error
 from .config import ConfigError
 from .inputs import InputError
 from .interrupt import Interruption, Stopped, exit_code
-from .journal import JournalError
 from .parser import build_parser
 from .report import ReportError
 from .tally import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, error_exit_code
 
 # Problems the user fixes in the arguments, the environment or the files named.
-USAGE_ERRORS = (UsageError, ConfigError, InputError, JournalError, ReportError)
+USAGE_ERRORS = (UsageError, ConfigError, InputError, ReportError)
 
 
 class UtcFormatter(logging.Formatter):
@@ -87,10 +86,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = asyncio.run(interruption.run(lambda: args.handler(args, ctx)))
     except Stopped as stopped:
-        print_error(errors, f"{stopped} (what finished is in the journal, if you gave one)")
+        print_error(errors, f"{stopped} (what finished is in the job store, if you gave --journal)")
         return exit_code(stopped.signum)
     except KeyboardInterrupt:  # before the signal handlers were installed
-        print_error(errors, "interrupted (what finished is in the journal, if you gave one)")
+        print_error(errors, "interrupted (what finished is in the job store, with --journal)")
         return EXIT_INTERRUPTED
     except USAGE_ERRORS as error:
         print_error(errors, str(error))

@@ -1,7 +1,7 @@
-"""Running a bulk operation: the input, read once through one pipeline (comments and blank
-lines dropped, numbers normalised and checked, repeats and what the journal says is finished
-set aside), through the operation, into the journal, the report, the progress bar and the
-counts. A dry run is the same pipeline with nothing sent."""
+"""Running a bulk operation without a job store: the input, read once through one pipeline
+(comments and blank lines dropped, numbers normalised and checked, repeats set aside),
+through the operation, into the report, the progress bar and the counts. A dry run is the
+same pipeline with nothing sent. With ``--journal`` see :mod:`.stored`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from rich.console import Console
 from ..errors import OzoError, RequestValidationError
 from . import inputs
 from .interrupt import Interruption
-from .journal import Journal
 from .progress import LiveProgress
 from .report import JsonLinesStream, Report, open_report
 from .tally import LABELS, Item, Skip, Tally
@@ -67,6 +66,7 @@ class BulkRun:
     elapsed: float = 0.0
     error: OzoError | None = None
     stopped_by: signal.Signals | None = None
+    job_name: str | None = None  # in a job store
     lines_read: int = 0
     to_send: int = 0
 
@@ -88,27 +88,23 @@ def estimated_lines(source: Input, lines_read: int) -> int | None:
 
 
 class Recorder:
-    """The sink: counts, journals, reports and shows every finished item."""
+    """The sink: counts, reports and shows every finished item."""
 
     def __init__(
         self,
         run: BulkRun,
         source: Input,
-        journal: Journal | None,
         reports: Sequence[Report],
         bar: LiveProgress,
     ) -> None:
         self._run = run
         self._source = source
-        self._journal = journal
         self._reports = reports
         self._bar = bar
 
     def __call__(self, items: Sequence[Item]) -> None:
         for item in items:
             self._run.tally.add(item)
-        if self._journal is not None:
-            self._journal.append(items)
         for report in self._reports:
             report.write(items)
         self._bar.update(self._run.tally, estimated_lines(self._source, self._run.lines_read))
@@ -117,15 +113,13 @@ class Recorder:
 def sendable(
     lines: Iterable[str],
     job: Job,
-    finished: set[str],
     run: BulkRun,
     sink: Sink,
     interruption: Interruption,
 ) -> Iterator[str]:
-    """Each valid number of ``lines`` not yet finished, once, normalised (separators
-    dropped). The other lines go to the sink: invalid, finished earlier, or repeats
-    (sending a repeat would only cost a request of the rate limit). Reading stops at a
-    signal."""
+    """Each valid number of ``lines``, once, normalised (separators dropped). The other
+    lines go to the sink: invalid, or repeats (sending a repeat would only cost a request
+    of the rate limit). Reading stops at a signal."""
     seen: set[str] = set()
     for line in lines:
         if interruption.requested:
@@ -136,9 +130,7 @@ def sendable(
         except RequestValidationError as error:
             sink([Item(line, Skip.INVALID, error.problem)])
             continue
-        if number in finished:
-            sink([Item(number, Skip.FINISHED, "finished in an earlier run (journal)")])
-        elif number in seen:
+        if number in seen:
             sink([Item(number, Skip.DUPLICATE, "repeats an earlier line")])
         else:
             seen.add(number)
@@ -159,10 +151,6 @@ async def run_bulk(
     finished before either is journaled and reported."""
     run = BulkRun(job)
     with ExitStack() as stack:
-        journal = None
-        if outputs.journal is not None:
-            journal = stack.enter_context(Journal.open(outputs.journal, job.operation, job.scope))
-        finished = journal.finished if journal is not None else set()
         reports: list[Report] = []
         if outputs.report is not None:
             reports.append(open_report(outputs.report, job.operation, job.scope))
@@ -170,8 +158,8 @@ async def run_bulk(
             reports.append(JsonLinesStream(outputs.stream))
         stack.callback(close_reports, reports, run.tally)
         bar = stack.enter_context(LiveProgress(console, job.verb))
-        sink = Recorder(run, source, journal, reports, bar)
-        todo = sendable(source, job, finished, run, sink, interruption)
+        sink = Recorder(run, source, reports, bar)
+        todo = sendable(source, job, run, sink, interruption)
         started = time.monotonic()
         first = next(todo, None)
         if first is not None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .. import CloudAgentClient, NotFoundError, RateLimit, validation
 from ..cloudagent.block_numbers import CHUNK_SIZE
 from ..cloudagent.client import DEFAULT_RATE_LIMITS
+from ..jobs import Account, DeleteBlockNumbers, DeleteCampaignData
 from ..results import CampaignDataDeletion
 from ..row_ids import compact_row_ids
 from . import clients, config, inputs
@@ -39,7 +40,8 @@ def block_numbers_sender(ca: CloudAgentClient, group: int) -> Sender:
 
 def campaign_data_command(campaign: str, limit: RateLimit | None) -> BulkCommand:
     job = Job("campaign-data delete", f"campaign={campaign}", validation.phone_number)
-    return BulkCommand(job, 1, limit or DEFAULT_RATE_LIMITS[CAMPAIGN_DATA])
+    rate = limit or DEFAULT_RATE_LIMITS[CAMPAIGN_DATA]
+    return BulkCommand(job, 1, rate, DeleteCampaignData(campaign=campaign))
 
 
 async def campaign_data_delete(args: argparse.Namespace, ctx: Context) -> int:
@@ -52,7 +54,7 @@ async def campaign_data_delete(args: argparse.Namespace, ctx: Context) -> int:
 
     async with clients.cloudagent(settings, redis, tuning(args, CAMPAIGN_DATA)) as ca:
         send = campaign_data_sender(ca, campaign, args.concurrency)
-        return await bulk(ctx, args, command, send)
+        return await bulk(ctx, args, command, send, ca, Account.of(ca))
 
 
 async def block_numbers_delete(args: argparse.Namespace, ctx: Context) -> int:
@@ -60,12 +62,13 @@ async def block_numbers_delete(args: argparse.Namespace, ctx: Context) -> int:
     redis = config.redis_settings(ctx.env)
     group = args.group
     job = Job("block-numbers delete", f"group={group}", validation.phone_number)
-    command = BulkCommand(job, CHUNK_SIZE, args.rate_limit)
+    command = BulkCommand(job, CHUNK_SIZE, args.rate_limit, DeleteBlockNumbers(group_id=group))
     if args.dry_run:
         return dry(ctx, args, command)
 
     async with clients.cloudagent(settings, redis, tuning(args, BLOCK_NUMBERS)) as ca:
-        return await bulk(ctx, args, command, block_numbers_sender(ca, group))
+        send = block_numbers_sender(ca, group)
+        return await bulk(ctx, args, command, send, ca, Account.of(ca))
 
 
 def row_ids_of(args: argparse.Namespace, ctx: Context) -> str:

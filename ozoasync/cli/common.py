@@ -10,13 +10,15 @@ from typing import TextIO
 
 from rich.console import Console
 
-from .. import RateLimit
+from .. import CloudAgentClient, ISalesClient, RateLimit
 from ..errors import OzoError, ServerUnreachableError
+from ..jobs import Account, Operation
 from ..results import BlockNumberChunk, CallerNumberChunk, NumberResult
-from . import inputs, journal
+from . import inputs
 from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk, sendable
 from .clients import Tuning
 from .interrupt import Interruption, exit_code
+from .stored import run_stored
 from .summary import print_dry_run, print_run
 from .tally import EXIT_FAILED, EXIT_OK, Item, bulk_exit_code, one_line
 
@@ -75,17 +77,16 @@ class BulkCommand:
     job: Job
     per_request: int
     limit: RateLimit | None
+    operation: Operation
 
 
 def dry(ctx: Context, args: argparse.Namespace, command: BulkCommand) -> int:
-    """--dry-run: the real run's input pipeline, counted; nothing written, nothing sent.
-    Exit 1 if any line is invalid (a real run would fail it)."""
+    """--dry-run: the real run's input pipeline, counted; nothing written, nothing sent
+    (a job store is not read: the counts are the input's). Exit 1 if any line is invalid
+    (a real run would fail it)."""
     job = command.job
-    finished = set()
-    if args.journal is not None:
-        finished = journal.load(args.journal, job.operation, job.scope).finished
     run = BulkRun(job)
-    for _ in sendable(source_of(args, ctx), job, finished, run, record(run), ctx.interruption):
+    for _ in sendable(source_of(args, ctx), job, run, record(run), ctx.interruption):
         pass
     if run.lines_read == 0:
         raise inputs.InputError("the input holds no numbers")
@@ -120,11 +121,33 @@ def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
     return bulk_exit_code(run.tally.failed, run.error)
 
 
-async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
+async def bulk(
+    ctx: Context,
+    args: argparse.Namespace,
+    command: BulkCommand,
+    send: Sender,
+    client: CloudAgentClient | ISalesClient,
+    account: Account,
+) -> int:
+    """The run: through the job store with ``--journal``, else straight through ``send``."""
     source = source_of(args, ctx)
     stream = ctx.out.file if args.output == "jsonl" else None
     outputs = Outputs(journal=args.journal, report=args.report, stream=stream)
-    run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
+    if args.journal is None:
+        run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
+    else:
+        run = await run_stored(
+            command.job,
+            command.operation,
+            account,
+            client,
+            source,
+            outputs,
+            ctx.err,
+            ctx.interruption,
+            name=args.job,
+            concurrency=getattr(args, "concurrency", 1),
+        )
     return finish(ctx, args, run)
 
 

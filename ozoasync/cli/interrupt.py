@@ -3,7 +3,7 @@ SIGHUP (a closed terminal) are handled alike.
 
 While a bulk run is going, the first signal stops reading the input: requests in flight may
 finish for up to :data:`GRACE_SECONDS`, then they are cancelled (a second signal cancels them
-at once). The run then ends normally: journal closed, report written whole, summary and a
+at once). The run then ends normally: work stopped, report written whole, summary and a
 one-line message printed, exit code ``128 + signal number`` (130 SIGINT, 143 SIGTERM,
 129 SIGHUP). Outside a bulk run a signal cancels the command at once, with the same code.
 """
@@ -59,9 +59,10 @@ class Interruption:
         if not self._graceful and self._main is not None:
             self._main.cancel()
 
-    async def graceful(self, work: Awaitable[T]) -> T | None:
-        """Await ``work``; after a signal, give it the grace period to finish (it stops
-        taking input by itself), then cancel it. Returns None when it was cancelled."""
+    async def graceful(self, work: Awaitable[T], *, grace: float | None = None) -> T | None:
+        """Await ``work``; after a signal, give it the grace period (``grace``, default the
+        interruption's) to finish (it stops taking input by itself), then cancel it.
+        Returns None when it was cancelled."""
         task = asyncio.ensure_future(work)
         self._graceful = True
         try:
@@ -70,7 +71,7 @@ class Interruption:
             received.cancel()
             if not task.done():
                 hurry = asyncio.create_task(self._hurry.wait())
-                await asyncio.wait({task, hurry}, timeout=self.grace)
+                await asyncio.wait({task, hurry}, timeout=self.grace if grace is None else grace)
                 hurry.cancel()
             if not task.done():
                 task.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import ISalesClient, validation
+from ..jobs import Account, AddCallerNumbers, DeleteCallerNumbers, Operation
 from . import clients, config
 from .bulk import Job, Sender
 from .common import BulkCommand, Context, bulk, chunked, dry, tuning
@@ -44,12 +45,17 @@ async def caller_numbers(args: argparse.Namespace, ctx: Context) -> int:
     campaign = validation.positive_int(args.campaign_id, "--campaign-id")
     adding = args.action == "add"
     job = caller_numbers_job(args.action, vdn, campaign)
-    command = BulkCommand(job, NUMBERS_PER_REQUEST, args.rate_limit)
+    operation: Operation
+    if adding:
+        operation = AddCallerNumbers(vdn_id=vdn, campaign_id=campaign, priority=args.priority)
+    else:
+        operation = DeleteCallerNumbers(vdn_id=vdn, campaign_id=campaign)
+    command = BulkCommand(job, NUMBERS_PER_REQUEST, args.rate_limit, operation)
     if args.dry_run:
         return dry(ctx, args, command)
     endpoint = ADD_CALLER_NO if adding else DELETE_CALLER_NO
     priority = args.priority if adding else None
     async with clients.isales(settings, redis, tuning(args, endpoint)) as client:
-        return await bulk(
-            ctx, args, command, caller_numbers_sender(client, vdn, campaign, priority)
-        )
+        send = caller_numbers_sender(client, vdn, campaign, priority)
+        account = Account.isales(settings.base_url, settings.app_key)
+        return await bulk(ctx, args, command, send, client, account)

@@ -148,9 +148,17 @@ def _bulk_options(default_limit: str) -> Parser:
     )
     group.add_argument(
         "--journal",
-        metavar="PATH",
-        help="append each finished number to PATH (JSON Lines); a re-run with the same "
-        "journal skips them, so an interrupted run resumes without re-sending",
+        metavar="PATH|URL",
+        help="work the input as a durable job in this job store: a SQLite file (created if "
+        "absent; any other file is refused) or a postgresql:// URL shared by several hosts. "
+        "A re-run, or the same command on another host, works the same job: nothing "
+        "finished is sent again",
+    )
+    group.add_argument(
+        "--job",
+        metavar="NAME",
+        help="the job's name in the store (default: the operation, its target and the "
+        "account, e.g. 'campaign-data.delete spring @ acme@api.example')",
     )
     group.add_argument(
         "--report", metavar="PATH", help="write every result to PATH (.json or .csv)"

@@ -40,7 +40,7 @@ ROWS: tuple[Fate, ...] = (
     Outcome.FAILED,
     Skip.INVALID,
     Skip.DUPLICATE,
-    Skip.FINISHED,
+    Skip.PENDING,
 )
 
 
@@ -77,6 +77,8 @@ def print_run(console: Console, run: BulkRun, report: str | None) -> None:
             more = tally.failed - len(tally.first_failures)
             where = f"see {report}" if report else "use --report PATH to list them all"
             console.print(f"  ... and {more:,} more ({where})")
+    if run.job_name is not None:
+        console.print(f"job: {run.job_name}", soft_wrap=True, markup=False, highlight=False)
     if report:
         console.print(f"report: {report}", soft_wrap=True)
 
@@ -91,9 +93,7 @@ def least_duration(requests: int, limit: RateLimit | None) -> float | None:
 def print_dry_run(console: Console, run: BulkRun, requests: int, limit: RateLimit | None) -> None:
     tally = run.tally
     rows = [("numbers read", run.lines_read)]
-    for fate in (Skip.FINISHED, Skip.DUPLICATE, Skip.INVALID):
-        if tally.counts[fate] or fate is not Skip.FINISHED:
-            rows.append((DRY_LABELS[fate], tally.counts[fate]))
+    rows += [(DRY_LABELS[fate], tally.counts[fate]) for fate in (Skip.DUPLICATE, Skip.INVALID)]
     rows += [("to send", run.to_send), ("requests", requests)]
     job = run.job
     console.print(
@@ -114,7 +114,6 @@ def print_dry_run(console: Console, run: BulkRun, requests: int, limit: RateLimi
 
 
 DRY_LABELS: dict[Fate, str] = {
-    Skip.FINISHED: "finished earlier (journal)",
     Skip.DUPLICATE: "duplicates",
     Skip.INVALID: "invalid",
 }

@@ -28,9 +28,9 @@ class Skip(enum.StrEnum):
     """Why an input line was not sent: states of the command line's input, not outcomes of
     an operation (those are the SDK's :class:`~ozoasync.Outcome`)."""
 
-    FINISHED = "skipped"  # finished in an earlier run, per the journal
     DUPLICATE = "duplicate"  # repeats an earlier line; sent once
     INVALID = "invalid"  # not a number the operation accepts; never sent
+    PENDING = "pending"  # in a job store, not finished yet (the run stopped before it)
 
 
 Fate = Outcome | Skip
@@ -50,9 +50,9 @@ LABELS: dict[Fate, str] = {
     Outcome.NOT_FOUND: "already gone",
     Outcome.PARTLY_CONFIRMED: "in partly confirmed chunks",
     Outcome.FAILED: "failed",
-    Skip.FINISHED: "finished earlier (journal)",
     Skip.DUPLICATE: "duplicates (sent once)",
     Skip.INVALID: "invalid",
+    Skip.PENDING: "pending (job not finished)",
 }
 
 

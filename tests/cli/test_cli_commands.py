@@ -132,7 +132,7 @@ async def test_failed_items_exit_1_and_are_retried_by_a_rerun_with_the_journal(
     fake.add_campaign(CAMPAIGN, present)
     fake.faults.queue(Fault.SERVER_ERROR, 2)
     source = write_lines(tmp_path / "numbers.txt", present)
-    journal = tmp_path / "journal.jsonl"
+    journal = tmp_path / "jobs.db"
     args = ("campaign-data", "delete", "--campaign", CAMPAIGN, *FAST, "--journal", str(journal))
 
     first = await ozoasync(*args, "--max-attempts", "1", "--concurrency", "1", source,
@@ -142,7 +142,6 @@ async def test_failed_items_exit_1_and_are_retried_by_a_rerun_with_the_journal(
     assert "failed" in first.stdout
     failed = set(present[:2])  # the first two requests met the 5xx, with no retry allowed
     assert fake.campaigns[CAMPAIGN] == failed
-    assert len(journal.read_text().splitlines()) == 8
     fake.requests.clear()
 
     second = await ozoasync(*args, source, env=cloudagent_env(fake))
@@ -267,7 +266,7 @@ async def test_dry_run_sends_nothing_and_counts(fake: FakeCloudAgent, tmp_path: 
     fake.add_campaign(CAMPAIGN, numbers(20))
     lines = [*numbers(20), numbers(1)[0], "12-34x", "+91-98765-43210"]
     source = write_lines(tmp_path / "numbers.txt", lines)
-    journal, report = tmp_path / "journal.jsonl", tmp_path / "report.json"
+    journal, report = tmp_path / "jobs.db", tmp_path / "report.json"
 
     result = await ozoasync(
         "campaign-data", "delete", "--campaign", CAMPAIGN, "--dry-run", "--journal", str(journal),

@@ -197,12 +197,12 @@ def test_an_unreachable_server_names_the_variables_that_say_where_it_is(
 
 def test_tally_counts_and_keeps_the_first_failures() -> None:
     tally = Tally(keep_failures=2)
-    fates = [Outcome.DELETED, Outcome.FAILED, Skip.FINISHED, Skip.DUPLICATE, Skip.INVALID]
+    fates = [Outcome.DELETED, Outcome.FAILED, Skip.PENDING, Skip.DUPLICATE, Skip.INVALID]
     for n, fate in enumerate([*fates, Outcome.FAILED]):
         tally.add(Item(str(n), fate))
 
     assert tally.total == 6
-    assert tally.processed == 3  # skipped, repeated and invalid lines were not sent
+    assert tally.processed == 3  # pending, repeated and invalid lines were not sent
     assert tally.failed == 3  # invalid lines count as failed
     assert [item.number for item in tally.first_failures] == ["1", "4"]
 
@@ -210,29 +210,28 @@ def test_tally_counts_and_keeps_the_first_failures() -> None:
 # --- the input pipeline (real and dry runs) --------------------------------------------------
 
 
-def test_one_pipeline_sets_aside_invalid_finished_and_repeated_lines() -> None:
+def test_one_pipeline_sets_aside_invalid_and_repeated_lines() -> None:
     lines = ["1111", "+91-98765-43210", "1111", "x-1", "3333", "(022) 4000.1234", "bad",
              "+919876543210"]  # fmt: skip
     run = BulkRun(Job("op", "scope", phone_number))
     set_aside: list[Item] = []
 
-    sent = list(sendable(lines, run.job, {"3333"}, run, set_aside.extend, Interruption()))
+    sent = list(sendable(lines, run.job, run, set_aside.extend, Interruption()))
 
-    assert sent == ["1111", "+919876543210", "02240001234"]  # separators dropped
+    assert sent == ["1111", "+919876543210", "3333", "02240001234"]  # separators dropped
     assert set_aside == [
         Item("1111", Skip.DUPLICATE, "repeats an earlier line"),
         Item("x-1", Skip.INVALID, "'x1' is not a phone number (digits, optionally a leading '+')"),
-        Item("3333", Skip.FINISHED, "finished in an earlier run (journal)"),
         Item("bad", Skip.INVALID, "'bad' is not a phone number (digits, optionally a leading '+')"),
         Item("+919876543210", Skip.DUPLICATE, "repeats an earlier line"),
     ]
-    assert (run.lines_read, run.to_send) == (8, 3)
+    assert (run.lines_read, run.to_send) == (8, 4)
 
 
 def test_the_pipeline_stops_reading_at_a_signal() -> None:
     interruption = Interruption()
     run = BulkRun(Job("op", "scope", phone_number))
-    numbers = sendable(iter(["1", "2", "3"]), run.job, set(), run, print, interruption)
+    numbers = sendable(iter(["1", "2", "3"]), run.job, run, print, interruption)
 
     assert next(numbers) == "1"
     interruption.signum = signal.SIGTERM
@@ -318,7 +317,7 @@ def test_duration_text(seconds: float, text: str) -> None:
 
 def test_counts_text_shows_what_happened() -> None:
     tally = Tally()
-    for status in (Outcome.DELETED, Outcome.DELETED, Outcome.NOT_FOUND, Skip.FINISHED):
+    for status in (Outcome.DELETED, Outcome.DELETED, Outcome.NOT_FOUND, Skip.PENDING):
         tally.add(Item("1", status))
 
     assert counts_text(tally) == "deleted 2 · already gone 1"
