@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from . import validation
 from .results import NumberResult, Outcome, Progress
 
 ProgressCallback = Callable[[Progress], object]
@@ -20,6 +21,7 @@ class ProgressTracker:
         callback: ProgressCallback | None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        validation.callback(callback, "on_progress")
         self._callback = callback
         self._clock = clock
         self._started = clock()

@@ -264,9 +264,82 @@ def to_json(result: msgspec.Struct) -> bytes:
     return _ENCODER.encode(result)
 
 
+class ScheduledRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of Scheduled Data Status. Times are the vendor's text as sent; ``params`` is
+    the row's ScheduleParams query string parsed (``campaign_name``, ``PhoneNumber``,
+    ``Name``, ``ScheduledTime``, ``skill``, ``AgentID``, ``Priority``, ...); ``response`` is
+    the dialer's answer (decoded when it is JSON). The account's api_key, which the vendor
+    echoes in every row, is never kept."""
+
+    id: int
+    campaign: str | None = None
+    phone_number: str | None = None
+    name: str | None = None
+    schedule_time: str | None = None
+    created: str | None = None
+    request_time: str | None = None
+    sent: bool = False
+    skill: str | None = None
+    agent_id: str | None = None
+    priority: str | None = None
+    response: Any = None
+    params: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+class ScheduledNumberResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``scheduled_data.delete_for`` did for one input number: the ids of the rows
+    deleted (DELETED), none found (NOT_FOUND), or the error that failed it (FAILED)."""
+
+    number: str
+    outcome: Outcome
+    row_ids: tuple[int, ...] = ()
+    message: str = ""
+    error: OzoError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is not Outcome.FAILED
+
+
+class ScheduledRowsDeletion(msgspec.Struct, frozen=True, kw_only=True):
+    """``scheduled_data.delete_for``: one item per distinct input number; ``row_ids`` is what
+    was sent to deleteScheduledData in the vendor's compact form ('' when nothing matched),
+    ``requests`` how many requests it took (the listing included)."""
+
+    items: tuple[ScheduledNumberResult, ...]
+    row_ids: str = ""
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
+class BulkDataChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """One DeleteBulkData request (up to 100 numbers x 100 campaigns), or input rejected
+    before sending (``requests == 0``): one item per distinct number of the chunk, the
+    ``campaigns`` it covered, the server's ``message`` and the count it reported, if any
+    (the vendor does not document its success body)."""
+
+    items: tuple[NumberResult, ...]
+    campaigns: tuple[str, ...] = ()
+    requests: int = 1
+    message: str = ""
+    deleted_count: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
 __all__ = [
     "BlockNumberChunk",
     "BlockNumberDeletion",
+    "BulkDataChunk",
     "CallerNumberAddition",
     "CallerNumberChunk",
     "CallerNumberDeletion",
@@ -280,6 +353,9 @@ __all__ = [
     "PhoneEdit",
     "Progress",
     "ScheduledDataDeletion",
+    "ScheduledNumberResult",
+    "ScheduledRow",
+    "ScheduledRowsDeletion",
     "Token",
     "enc_hook",
     "to_json",

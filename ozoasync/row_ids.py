@@ -12,8 +12,12 @@ import re
 from collections.abc import Iterable
 
 from .errors import RequestValidationError
+from .validation import MAX_ID
 
 FIELD = "row_ids"
+# Digits of the largest id: a longer run is refused before int() (which gives up on strings
+# of more than ~4,300 digits with a bare ValueError).
+_MAX_DIGITS = len(str(MAX_ID))
 _PART = re.compile(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?")
 
 Span = tuple[int, int]
@@ -27,8 +31,16 @@ def _check_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(f"row ids must be ints, got {type(value).__name__}")
     if value < 1:
-        raise _bad(f"row ids must be positive, got {value}")
+        raise _bad("row ids must be positive")
+    if value > MAX_ID:
+        raise _bad(f"row ids must be at most {MAX_ID}")
     return value
+
+
+def _parse_id(digits: str) -> int:
+    if len(digits.lstrip("0")) > _MAX_DIGITS:
+        raise _bad(f"row ids must be at most {MAX_ID}")
+    return _check_id(int(digits))
 
 
 def parse_row_id_string(text: str) -> list[Span]:
@@ -39,9 +51,10 @@ def parse_row_id_string(text: str) -> list[Span]:
     for part in text.split(","):
         match = _PART.fullmatch(part)
         if match is None:
-            raise _bad(f"{part.strip()!r} is not a row id or a range like '3-10'")
-        start = _check_id(int(match.group(1)))
-        end = _check_id(int(match.group(2))) if match.group(2) else start
+            shown = part.strip()[:40]
+            raise _bad(f"{shown!r} is not a row id or a range like '3-10'")
+        start = _parse_id(match.group(1))
+        end = _parse_id(match.group(2)) if match.group(2) else start
         if end < start:
             raise _bad(f"range {start}-{end} runs backwards")
         spans.append((start, end))

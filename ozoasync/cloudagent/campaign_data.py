@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 
 from .. import validation
@@ -17,9 +17,10 @@ from ..errors import (
     dooms_later_requests,
 )
 from ..progress import ProgressCallback, ProgressTracker
-from ..results import CampaignDataDeletion, Outcome
+from ..results import BulkDataChunk, CampaignDataDeletion, Outcome
 from . import wire
 from ._context import Context
+from .bulk_data import BulkData
 
 
 def dooms_every_request(error: OzoError) -> bool:
@@ -55,6 +56,27 @@ class CampaignData:
 
     def __init__(self, context: Context) -> None:
         self._context = context
+        self._bulk_data = BulkData(context, dooms_every_request)
+
+    def delete_across(
+        self, campaigns: Iterable[str], phone_numbers: Numbers
+    ) -> AsyncGenerator[BulkDataChunk, None]:
+        """Delete every number of ``phone_numbers`` from every campaign of ``campaigns``
+        through DeleteBulkData: 100 numbers x 100 campaigns per request (250 numbers x 120
+        campaigns: 3 x 2 = 6 requests), at the endpoint's own limit of 2 requests a minute
+        with one in flight per account. An async iterator of one
+        :class:`~ozoasync.BulkDataChunk` per request, streamed as each is answered.
+
+        ``campaigns`` is read whole (checked, de-duplicated); ``phone_numbers`` is any
+        iterable or async iterable, read lazily and de-duplicated (a list, tuple or set is
+        checked whole here, before anything is sent; a bad number of a lazy input comes back
+        FAILED in a chunk with ``requests == 0``, unsent). A failed request comes
+        back as a chunk whose items are FAILED with its error, and the rest go on; errors
+        that doom every later request (authentication, the token budget, the coordination
+        store, "Passed campaign are invalid": one unknown campaign fails the whole request)
+        are raised after their chunk, with a :class:`~ozoasync.Progress` in ``partial``.
+        """
+        return self._bulk_data.delete_across(campaigns, phone_numbers)
 
     async def delete(
         self, campaign: str, phone_number: str, *, name: str | None = None

@@ -8,8 +8,7 @@ from typing import Literal
 import aiohttp
 
 from .. import validation
-from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient
+from ..transport.client_base import TransportClient, check_shared_options
 from ..transport.coordination import PROCESS_COORDINATION, Coordination, TokenBudget
 from ..transport.http import Transport
 from ..transport.ratelimit import RateLimit
@@ -28,7 +27,11 @@ REGIONS = {
     "international": "https://api.ccaas.ozonetel.com",
 }
 
-DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {wire.CAMPAIGN_DATA: RateLimit(100, 60.0)}
+DEFAULT_RATE_LIMITS: Mapping[str, RateLimit] = {
+    wire.CAMPAIGN_DATA: RateLimit(100, 60.0),
+    # The vendor: 2 requests a minute, and no new request while one is being processed.
+    wire.BULK_DATA: RateLimit(2, 60.0, concurrency=1),
+}
 
 
 def merge_rate_limits(
@@ -64,19 +67,16 @@ class CloudAgentClient(TransportClient):
         token_budget: TokenBudget | None = None,
     ) -> None:
         self.username = validation.non_empty_text(username, "username")
-        api_key = validation.non_empty_text(api_key, "api_key")
-        if auth not in ("api_key", "token"):
-            raise RequestValidationError("auth", "must be 'api_key' or 'token'")
+        api_key = validation.header_value(api_key, "api_key")
+        validation.one_of(auth, "auth", ("api_key", "token"))
         if base_url is None:
-            if region not in REGIONS:
-                raise RequestValidationError("region", f"must be one of {sorted(REGIONS)}")
-            base_url = REGIONS[region]
-        if not base_url.startswith(("http://", "https://")):
-            raise RequestValidationError("base_url", "must start with http(s)://")
-        if timeout <= 0:
-            raise RequestValidationError("timeout", "must be positive")
+            base_url = REGIONS[validation.one_of(region, "region", REGIONS)]
+        base_url = validation.base_url(base_url)
+        timeout = validation.seconds(timeout, "timeout")
+        check_shared_options(rate_limits, coordination, retry, session)
+        validation.instance(token_budget, "token_budget", TokenBudget)
         self.auth = auth
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url
         coordination = coordination or PROCESS_COORDINATION
         api_key_auth = ApiKeyAuth(api_key)
         self._transport = Transport(
@@ -92,11 +92,11 @@ class CloudAgentClient(TransportClient):
         token_key = f"token|{self.base_url}|{self.username}"
         budget = token_budget or TokenBudget()
         context = Context(self._transport, self.username, coordination, token_key, api_key_auth)
-        #: deleteCampaignData.
+        #: deleteCampaignData; DeleteBulkData (``delete_across``).
         self.campaign_data = CampaignData(context)
         #: deleteBlockNumberGroup.
         self.block_numbers = BlockNumbers(context)
-        #: deleteScheduledData.
+        #: Scheduled Data Status (``list``, ``delete_for``) and deleteScheduledData.
         self.scheduled_data = ScheduledData(context)
         #: PhoneManageV2 edit.
         self.phones = Phones(context)

@@ -140,6 +140,11 @@ def _normal(text: str) -> str:
 # spaces; a row matches when the message starts with its text).
 _ERRORS: tuple[tuple[str, type[APIError]], ...] = (
     ("max limit exceeded", RateLimitError),
+    # [U] DeleteBulkData refuses a request while the previous one is being processed; the
+    # words are undocumented (these are the emulator's). Nothing was done: retry later.
+    ("previous request is still in process", RateLimitError),
+    ("a maximum of 100 phone numbers", InvalidParameterError),
+    ("phonenumbers should not be null are empty", InvalidParameterError),
     ("no record found", NotFoundError),
     ("no data found", NotFoundError),
     ("api key should not be null or empty", AuthenticationError),
@@ -299,3 +304,143 @@ def jwt_expiry(token: str, received: float, default_lifetime: float = 3600.0) ->
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- the cleanup workflow: Scheduled Data Status, Delete Campaign Bulk Data ----------------
+
+SCHEDULED_LIST = "getScheduledData"
+BULK_DATA = "DeleteBulkData"
+MAX_BULK_NUMBERS = 100
+MAX_BULK_CAMPAIGNS = 100
+#: [U] The start of DeleteBulkData's refusal while busy (see the error table).
+BULK_DATA_BUSY = "Previous request is still in process"
+REDACTED = "<redacted>"
+
+# The account's api_key, as Scheduled Data Status echoes it: a JSON member (`"api_key": "…"`)
+# and a query-string parameter inside ScheduleParams (`api_key=…`). Matched on the raw text,
+# so that a body cut off in the middle, or one that does not decode, is cleaned too.
+_KEY_MEMBER = re.compile(
+    r'("api_?key"\s*:\s*)(?:"(?:[^"\\]|\\.)*(?:"|\\?$)|[^,}\]\s]+)', re.IGNORECASE
+)
+_KEY_PARAMETER = re.compile(r"((?:^|[?&\"]|\\u0026)api_?key=)[^&\"\\\s]*", re.IGNORECASE)
+
+
+def redact_api_keys(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with every echoed api_key replaced, and each of ``secrets`` (the client's own
+    key, when it is known) wherever else it appears."""
+    text = _KEY_MEMBER.sub(f'\\1"{REDACTED}"', text)
+    text = _KEY_PARAMETER.sub(f"\\1{REDACTED}", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def list_scheduled_data(username: str) -> Call:
+    # A GET with a JSON body, as the vendor documents it.
+    return Call(SCHEDULED_LIST, "GET", f"{API}/{SCHEDULED_LIST}", _json({"userName": username}))
+
+
+class ScheduledRecord(msgspec.Struct):
+    """One record of Scheduled Data Status, under the vendor's names (``api_key`` is not
+    read: it never leaves the interpreter)."""
+
+    Id: int | str | None = None
+    CreatedDate: str | None = None
+    ScheduleTime: str | None = None
+    ScheduleParams: str | None = None
+    RequestTime: str | None = None
+    IsRequestSent: str | int | bool | None = None
+    Response: Any = None
+
+
+class ScheduledAnswer(msgspec.Struct):
+    status: str | None = None
+    message: str | ScheduledRecord | list[ScheduledRecord] | None = None
+
+
+# [U] How an account without scheduled rows answers is undocumented: an empty list, an empty
+# or JSON-null message, or "No data found" (with either status) all read as "no rows".
+_NO_ROWS = ("no data found", "no record found")
+
+
+def interpret_scheduled_data(
+    answer: Answer, secrets: tuple[str, ...] = ()
+) -> list[ScheduledRecord]:
+    """The records of a Scheduled Data Status answer, with every api_key stripped from the
+    body before anything (a record, an error, an undecodable body) can keep it."""
+    clean = Answer(
+        answer.endpoint,
+        answer.http_status,
+        answer.headers,
+        redact_api_keys(answer.body.decode("utf-8", "replace"), secrets).encode(),
+    )
+    decoded = decode_answer(clean, ScheduledAnswer, lambda page: error_for(page, None, ""))
+    status = (decoded.status or "").strip().lower()
+    message = decoded.message
+    if isinstance(message, str) and _normal(message) == "null" and status == "success":
+        # The vendor's answer to an invalid apiKey is a success whose message is the text
+        # "null" (not an empty result: an empty account has no reason to print a null).
+        raise AuthenticationError(
+            'invalid apiKey (the server answered success with message "null")',
+            endpoint=clean.endpoint,
+            http_status=clean.http_status,
+            status=decoded.status,
+            body=clean.body,
+        )
+    if isinstance(message, str) and _normal(message).startswith(_NO_ROWS):
+        return []
+    if status != "success" or clean.http_status >= 400:
+        raise error_for(clean, decoded.status, message_text(message))
+    if message is None or (isinstance(message, str) and not message.strip()):
+        return []
+    if isinstance(message, ScheduledRecord):
+        return [message]
+    if isinstance(message, list):
+        return message
+    raise ResponseDecodeError(
+        clean.endpoint, "message is neither a record nor a list", clean.body, clean.http_status
+    )
+
+
+def delete_bulk_data(username: str, campaigns: list[str], numbers: list[str]) -> Call:
+    body = {"userName": username, "phoneNumber": numbers, "campaignName": campaigns}
+    return Call(BULK_DATA, "DELETE", f"{API}/{BULK_DATA}", _json(body))
+
+
+class BulkDataSuccess(msgspec.Struct, frozen=True):
+    """What a DeleteBulkData success said: its message as text and the count of deleted
+    records, when it gave one."""
+
+    message: str
+    deleted_count: int | None
+
+
+_COUNT_IN_TEXT = re.compile(r"(\d+)\s+(?:records?|rows?|numbers?)?\s*deleted", re.IGNORECASE)
+
+
+def _count_in(container: object) -> int | None:
+    """[U] The success body is undocumented: a count is any int member named like one
+    (``deleted``, ``deletedCount``, ``count``, ...) of the body or of its message object."""
+    if not isinstance(container, dict):
+        return None
+    for key, value in container.items():
+        name = str(key).lower()
+        if ("deleted" in name or name.endswith("count")) and _is_number(value):
+            # Whole, non-negative counts only (a float such as 1e400 is not a count).
+            return value if isinstance(value, int) and value >= 0 else None
+    return None
+
+
+def interpret_bulk_data(answer: Answer) -> BulkDataSuccess:
+    """A DeleteBulkData success (``status: success`` with or without counts), as it said."""
+    decoded = succeeded(answer, StatusMessage)
+    text = message_text(decoded.message)
+    raw = msgspec.json.decode(answer.body)  # succeeded() has decoded it once already
+    count = _count_in(raw)
+    if count is None:
+        count = _count_in(decoded.message)
+    if count is None:
+        found = _COUNT_IN_TEXT.search(text)
+        count = int(found.group(1)) if found and len(found.group(1)) <= 18 else None
+    return BulkDataSuccess(text, count)

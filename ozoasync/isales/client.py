@@ -13,7 +13,7 @@ import aiohttp
 
 from .. import validation
 from ..errors import RequestValidationError
-from ..transport.client_base import TransportClient
+from ..transport.client_base import TransportClient, check_shared_options
 from ..transport.coordination import PROCESS_COORDINATION, Coordination
 from ..transport.http import Transport
 from ..transport.ratelimit import RateLimit
@@ -39,23 +39,16 @@ def is_loopback(host: str) -> bool:
 def checked_base_url(base_url: object) -> str:
     """An ``https://`` URL of the server (``http://`` only for a loopback address: an
     emulator or a tunnel), without credentials, query or fragment."""
-    text = validation.non_empty_text(base_url, "base_url")
+    text = validation.base_url(base_url)
     parts = urlsplit(text)
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise RequestValidationError("base_url", "has an invalid port") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RequestValidationError("base_url", "must look like https://10.0.0.5:28443")
-    if parts.username is not None or parts.query or parts.fragment:
-        raise RequestValidationError("base_url", "must not contain credentials, query or fragment")
+    assert parts.hostname is not None, "validation.base_url checked it"
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise RequestValidationError(
             "base_url",
             "plain http:// is allowed only for a loopback address (127.0.0.1, ::1, localhost); "
             "use https://",
         )
-    return text.rstrip("/")
+    return text
 
 
 def checked_ssl(ssl: object, session: aiohttp.ClientSession | None) -> ssl_module.SSLContext | bool:
@@ -75,7 +68,7 @@ def checked_ssl(ssl: object, session: aiohttp.ClientSession | None) -> ssl_modul
 
 
 def checked_app_key(app_key: object) -> str:
-    text = validation.non_empty_text(app_key, "app_key")
+    text = validation.header_value(app_key, "app_key")
     if "/" in text:
         # The key is a field of the "auth-v2/{AK}/..." header, which '/' separates.
         raise RequestValidationError("app_key", "must not contain '/'")
@@ -93,7 +86,8 @@ class ISalesClient(TransportClient):
     ``session`` you pass is used and never closed (configure its TLS on its connector).
 
     ``rate_limits`` (``{endpoint: RateLimit}``; endpoints ``deleteCallerNo``, ``addCallerNo``,
-    ``getCampaign``) are off by default: the vendor documents none for these endpoints.
+    ``getCampaign``, ``listCampaigns``) are off by default: the vendor documents none for
+    these endpoints.
     """
 
     def __init__(
@@ -113,8 +107,8 @@ class ISalesClient(TransportClient):
         app_key = checked_app_key(app_key)
         app_secret = validation.non_empty_text(app_secret, "app_secret")
         tls = checked_ssl(ssl, session)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise RequestValidationError("timeout", "must be a positive number of seconds")
+        timeout = validation.seconds(timeout, "timeout")
+        check_shared_options(rate_limits, coordination, retry, session)
         if tls is False and self.base_url.startswith("https://"):
             log.warning("TLS certificate verification is OFF for %s (ssl=False)", self.base_url)
         self._transport = Transport(

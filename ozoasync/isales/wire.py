@@ -208,3 +208,80 @@ def campaign_from(vdn_id: int, campaign_id: int, details: dict[str, Any]) -> Cam
         caller_numbers=tuple(numbers),
         details=details,
     )
+
+
+# --- campaign list ------------------------------------------------------------------------
+
+LIST_CAMPAIGNS = "listCampaigns"
+DEFAULT_ROWS_PER_PAGE = 100
+MAX_ROWS_PER_PAGE = 1000
+FIRST_PAGE = 1
+
+# [U] The page shape is undocumented beyond the query: the campaigns come as a list under
+# ``resultData`` or ``data``, or as an object there holding the list and a total.
+_LIST_KEYS = ("list", "campaigns", "records", "rows", "data", "result")
+_TOTAL_KEYS = ("total", "totalCount", "totalNum", "totalRows", "count")
+
+
+def campaigns_path(vdn_id: int) -> str:
+    return f"{API}/campaigns/{vdn_id}"
+
+
+def list_campaigns(vdn_id: int, page: int, rows_per_page: int) -> Call:
+    query = {"curPage": str(page), "rowsPerPage": str(rows_per_page)}
+    return Call(LIST_CAMPAIGNS, "GET", campaigns_path(vdn_id), query=query, headers=HEADERS)
+
+
+class CampaignPage(msgspec.Struct, frozen=True):
+    """One page of campaigns (the server's objects) and the total it announced, if any."""
+
+    items: list[dict[str, Any]]
+    total: int | None
+
+
+def _total(container: dict[str, Any]) -> int | None:
+    for key in _TOTAL_KEYS:
+        value = container.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def _page_from(container: Any) -> CampaignPage | None:
+    if isinstance(container, list):
+        return CampaignPage([item for item in container if isinstance(item, dict)], None)
+    if isinstance(container, dict):
+        for key in _LIST_KEYS:
+            if isinstance(container.get(key), list):
+                items = [item for item in container[key] if isinstance(item, dict)]
+                return CampaignPage(items, _total(container))
+    return None
+
+
+def interpret_campaign_page(answer: Answer) -> CampaignPage:
+    """Success of a campaign-list query: the page's campaigns, and the total if it said."""
+    decoded = succeeded(answer, CampaignAnswer)
+    for container in (decoded.result_data, decoded.data):
+        page = _page_from(container)
+        if page is not None:
+            if page.total is None:
+                raw = msgspec.json.decode(answer.body)
+                return CampaignPage(page.items, _total(raw) if isinstance(raw, dict) else None)
+            return page
+    if decoded.result_data is None and decoded.data is None:
+        return CampaignPage([], None)  # a page past the end may carry no data at all
+    raise ResponseDecodeError(
+        answer.endpoint, "success without a list of campaigns", answer.body, answer.http_status
+    )
+
+
+def listed_campaign(vdn_id: int, details: dict[str, Any]) -> Campaign:
+    """A :class:`Campaign` from one entry of a list page (its id is ``campaignId`` or
+    ``id``)."""
+    raw = details.get("campaignId", details.get("id"))
+    if isinstance(raw, str) and raw.isdecimal() and len(raw) <= 19:
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        entry = msgspec.json.encode(details)
+        raise ResponseDecodeError(LIST_CAMPAIGNS, "a listed campaign without an id", entry)
+    return campaign_from(vdn_id, raw, details)

@@ -9,17 +9,19 @@ async with FakeCloudAgent() as fake:
 
 from __future__ import annotations
 
-from ._cloudagent import FakeCloudAgent, FakePhone
+from ._cloudagent import BULK_DATA_BUSY, FakeCloudAgent, FakePhone, FakeScheduledRow
 from ._isales import FakeCampaign, FakeISales
 from ._server import RecordedRequest
 from .faults import TRANSPORT_FAULTS, Fault, FaultPlan
 
 __all__ = [
+    "BULK_DATA_BUSY",
     "TRANSPORT_FAULTS",
     "FakeCampaign",
     "FakeCloudAgent",
     "FakeISales",
     "FakePhone",
+    "FakeScheduledRow",
     "Fault",
     "FaultPlan",
     "RecordedRequest",

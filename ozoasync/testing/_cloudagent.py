@@ -8,6 +8,7 @@ phones and skills.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -16,15 +17,25 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
 
+from ..cloudagent import wire
 from ..row_ids import merge_spans, parse_row_id_string
 from ._server import EmulatorServer, RateLimitAnswer, json_response
 from .faults import FaultPlan
 
 AuthMode = Literal["api_key", "token"]
+#: How the emulator answers Scheduled Data Status for an account without rows ([U]: the
+#: vendor does not document it): an empty list, "No data found", or an empty message.
+EmptyScheduledAnswer = Literal["empty_list", "no_data_found", "empty_message"]
+#: DeleteBulkData's success body ([U]: undocumented): with a count of deleted records or not.
+BulkDataAnswer = Literal["counts", "plain"]
+#: [U] The vendor documents that DeleteBulkData accepts no new request while one is being
+#: processed, but not the words of the refusal; the emulator and the client agree on these.
+BULK_DATA_BUSY = f"{wire.BULK_DATA_BUSY}, please try after some time"
 
 
 def _error(message: str, status: str = "error", *, data: bool = False) -> web.Response:
@@ -44,6 +55,21 @@ def normalise_block_number(number: str) -> str:
     if number.startswith("+"):
         return number
     return "+" + number if len(number) > 10 else "+91" + number
+
+
+@dataclass
+class FakeScheduledRow:
+    """The details of a scheduled row (Scheduled Data Status)."""
+
+    phone_number: str = ""
+    campaign: str = ""
+    name: str = ""
+    schedule_time: str = "2026-01-01 10:00:00"
+    sent: bool = False
+    skill: str = ""
+    agent_id: str = ""
+    priority: str = "1"
+    response: str = ""
 
 
 @dataclass
@@ -75,6 +101,12 @@ class FakeCloudAgent(EmulatorServer):
     - Seed with :meth:`add_campaign`, :meth:`add_block_group`, :meth:`add_scheduled_rows`,
       :meth:`add_phone`, :meth:`add_skills`; read ``campaigns``, ``block_groups``,
       ``scheduled_rows``, ``phones``, ``requests``, ``counters``, ``tokens_generated``.
+    - Scheduled Data Status echoes the account's api_key in every record and its
+      ScheduleParams, as the vendor does; ``empty_scheduled_answer`` picks how an account
+      without rows answers, and a single row comes back as an object, not a list.
+    - DeleteBulkData: ``bulk_data_processing_time`` seconds per request, during which any
+      other request is refused with :data:`BULK_DATA_BUSY`; 2 requests per minute unless
+      ``rate_limits`` says otherwise; ``bulk_data_answer`` picks the success body.
     """
 
     def __init__(
@@ -94,13 +126,16 @@ class FakeCloudAgent(EmulatorServer):
         rate_limit_answer: RateLimitAnswer = "429",
         faults: FaultPlan | None = None,
         arrival_jitter: float = 0.0,
+        empty_scheduled_answer: EmptyScheduledAnswer = "no_data_found",
+        bulk_data_processing_time: float = 0.0,
+        bulk_data_answer: BulkDataAnswer = "counts",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         super().__init__(
             host=host,
             port=port,
-            rate_limits=rate_limits,
+            rate_limits={"DeleteBulkData": (2, 60.0), **(rate_limits or {})},
             rate_limit_answer=rate_limit_answer,
             faults=faults,
             arrival_jitter=arrival_jitter,
@@ -116,6 +151,11 @@ class FakeCloudAgent(EmulatorServer):
         self.campaigns: dict[str, set[str]] = {}
         self.block_groups: dict[int, set[str]] = {}
         self.scheduled_rows: set[int] = set()
+        self.scheduled_details: dict[int, FakeScheduledRow] = {}
+        self.empty_scheduled_answer = empty_scheduled_answer
+        self.bulk_data_processing_time = bulk_data_processing_time
+        self.bulk_data_answer = bulk_data_answer
+        self._bulk_data_busy = False
         self.phones: dict[str, FakePhone] = {}
         self.skills: set[str] = set()
         self.tokens_generated = 0
@@ -135,8 +175,21 @@ class FakeCloudAgent(EmulatorServer):
             normalise_block_number(n) for n in numbers
         )
 
-    def add_scheduled_rows(self, row_ids: Iterable[int]) -> None:
-        self.scheduled_rows.update(row_ids)
+    def add_scheduled_rows(
+        self,
+        row_ids: Iterable[int],
+        *,
+        phone_number: str = "",
+        campaign: str = "",
+        **details: Any,
+    ) -> None:
+        """Seed rows by id, all of ``phone_number`` in ``campaign`` (and any other field of
+        :class:`FakeScheduledRow`) for Scheduled Data Status."""
+        for row_id in row_ids:
+            self.scheduled_rows.add(row_id)
+            self.scheduled_details[row_id] = FakeScheduledRow(
+                phone_number=phone_number, campaign=campaign, **details
+            )
 
     def add_skills(self, *names: str) -> None:
         self.skills.update(names)
@@ -214,6 +267,8 @@ class FakeCloudAgent(EmulatorServer):
             web.delete("/ca_apis/deleteCampaignData", self._delete_campaign_data),
             web.delete(f"/ca_apis/{self.block_numbers_path}", self._delete_block_numbers),
             web.delete("/ca_apis/deleteScheduledData", self._delete_scheduled_data),
+            web.get("/ca_apis/getScheduledData", self._scheduled_data_status),
+            web.delete("/ca_apis/DeleteBulkData", self._delete_bulk_data),
             web.post("/ca_apis/PhoneManageV2", self._phone_manage),
             web.post("/ca_apis/CAToken/generateToken", self._generate_token),
         ]
@@ -311,6 +366,8 @@ class FakeCloudAgent(EmulatorServer):
         if not hit:
             return _error("No data found")
         self.scheduled_rows.difference_update(hit)
+        for row_id in hit:
+            self.scheduled_details.pop(row_id, None)
         return json_response(
             {"status": "success", "message": {"deleted": len(hit), "row_id": str(value)}}
         )
@@ -370,3 +427,91 @@ class FakeCloudAgent(EmulatorServer):
         phone.skills.update(assign)
         phone.skills.difference_update(unassign)
         return json_response({"status": "success", "message": "record inserted successfully"})
+
+    def _scheduled_record(self, row_id: int) -> dict[str, Any]:
+        row = self.scheduled_details.get(row_id, FakeScheduledRow())
+        params = urlencode(
+            {
+                "api_key": self.api_key,
+                "campaign_name": row.campaign,
+                "action": "start",
+                "format": "json",
+                "PhoneNumber": row.phone_number,
+                "Name": row.name,
+                "ScheduledTime": row.schedule_time,
+                "skill": row.skill,
+                "AgentID": row.agent_id,
+                "Priority": row.priority,
+            }
+        )
+        return {
+            "Id": str(row_id),
+            "api_key": self.api_key,
+            "CreatedDate": "2025-12-31 09:00:00",
+            "ScheduleTime": row.schedule_time,
+            "ScheduleParams": params,
+            "RequestTime": row.schedule_time if row.sent else None,
+            "IsRequestSent": "1" if row.sent else "0",
+            "Response": row.response,
+        }
+
+    async def _scheduled_data_status(self, request: web.Request) -> web.Response:
+        if self.auth_mode == "api_key" and request.headers.get("apiKey") != self.api_key:
+            # The vendor's answer to an invalid apiKey: a success whose message is "null".
+            return json_response({"status": "success", "message": "null"})
+        problem = self._credentials_problem(request)
+        if problem is not None:
+            return _error(problem, "false", data=True)
+        body = await self._body(request)
+        if not isinstance(body, dict) or body.get("userName") != self.username:
+            return _error("Invalid User Details", "false", data=True)
+        records = [self._scheduled_record(r) for r in sorted(self.scheduled_rows)]
+        if not records:
+            if self.empty_scheduled_answer == "no_data_found":
+                return _error("No data found")
+            empty: list[Any] | str = [] if self.empty_scheduled_answer == "empty_list" else ""
+            return json_response({"status": "success", "message": empty})
+        message = records[0] if len(records) == 1 else records
+        return json_response({"status": "success", "message": message})
+
+    async def _delete_bulk_data(self, request: web.Request) -> web.Response:
+        if self._bulk_data_busy:
+            return _error(BULK_DATA_BUSY, "Error")
+        self._bulk_data_busy = True
+        try:
+            if self.bulk_data_processing_time:
+                await asyncio.sleep(self.bulk_data_processing_time)
+            return await self._bulk_data_answer(request)
+        finally:
+            self._bulk_data_busy = False
+
+    async def _bulk_data_answer(self, request: web.Request) -> web.Response:
+        problem = self._credentials_problem(request)
+        if problem is not None:
+            return _error(problem, "false", data=True)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            return _error("Invalid Json Pass Valid Json", "false", data=True)
+        if not body.get("userName"):
+            return _error("Username Should Not be Null or Empty.", "false", data=True)
+        if body["userName"] != self.username:
+            return _error("Invalid User Details", "false", data=True)
+        numbers, campaigns = body.get("phoneNumber"), body.get("campaignName")
+        if not isinstance(numbers, list) or not numbers:
+            return _error("PhoneNumbers should not be null are empty", "Error")
+        if not isinstance(campaigns, list) or not campaigns:
+            return _error("Campaign should not be null are empty", "Error")
+        if len(numbers) > 100 or len(campaigns) > 100:
+            # The vendor's page cuts this message off after "or 10"; the rest is ours.
+            return _error("A maximum of 100 phone numbers or 100 campaigns is allowed", "Error")
+        if any(not isinstance(c, str) or c not in self.campaigns for c in campaigns):
+            return _error("Passed campaign are invalid", "Error")
+        deleted = 0
+        for campaign in campaigns:
+            present = self.campaigns[campaign] & {str(n) for n in numbers}
+            self.campaigns[campaign] -= present
+            deleted += len(present)
+        answer: dict[str, Any] = {"status": "success", "message": "Data deleted successfully"}
+        if self.bulk_data_answer == "counts":
+            answer["deletedCount"] = deleted
+        return json_response(answer)

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
@@ -44,6 +44,11 @@ from .faults import FaultPlan
 KEEP_ONE_DESCRIPTION = "Parameter error. At least one calling number must be reserved for a task."
 _PATTERN_CALLER_NO = f"{wire.API}/campaigns/{{vdn}}/callerNo/{{campaign}}"
 _PATTERN_CAMPAIGN = f"{wire.API}/campaigns/{{vdn}}/{{campaign}}"
+_PATTERN_CAMPAIGNS = f"{wire.API}/campaigns/{{vdn}}"
+
+#: [U] How a campaign-list page is shaped (undocumented beyond its query): a list under
+#: ``resultData``, a list under ``data``, or ``resultData: {"total": N, "list": [...]}``.
+CampaignListReading = Literal["result_data", "data", "paged"]
 _MAX_ACCESS_CODE = 24
 
 Entries = list[tuple[str, int]]
@@ -157,6 +162,8 @@ class FakeISales(EmulatorServer):
     - ``rate_limits``: ``{endpoint: (max_requests, period)}`` counted on arrival (endpoints
       ``deleteCallerNo``, ``addCallerNo``, ``getCampaign``), answered with HTTP 429 and
       Retry-After; ``faults``: a :class:`FaultPlan`; ``ssl_context``: serve HTTPS.
+    - The campaign list (``listCampaigns``) serves pages of ``rowsPerPage`` from ``curPage``
+      1, shaped as ``campaign_list_reading`` says.
     """
 
     def __init__(
@@ -170,6 +177,7 @@ class FakeISales(EmulatorServer):
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        campaign_list_reading: CampaignListReading = "result_data",
     ) -> None:
         super().__init__(
             host=host, port=port, rate_limits=rate_limits, faults=faults, ssl_context=ssl_context
@@ -179,6 +187,7 @@ class FakeISales(EmulatorServer):
         self.max_clock_skew = max_clock_skew
         self.campaigns: dict[int, dict[int, FakeCampaign]] = {}
         self._forced: deque[ForcedAnswer] = deque()
+        self.campaign_list_reading = campaign_list_reading
 
     def __repr__(self) -> str:
         return f"FakeISales(campaigns={sum(len(c) for c in self.campaigns.values())})"
@@ -229,6 +238,7 @@ class FakeISales(EmulatorServer):
             web.delete(_PATTERN_CALLER_NO, self._signed(self._delete_caller_numbers)),
             web.post(_PATTERN_CALLER_NO, self._signed(self._add_caller_numbers)),
             web.get(_PATTERN_CAMPAIGN, self._signed(self._get_campaign)),
+            web.get(_PATTERN_CAMPAIGNS, self._signed(self._list_campaigns)),
         ]
 
     def endpoint_of(self, request: web.Request) -> str:
@@ -239,7 +249,8 @@ class FakeISales(EmulatorServer):
             if request.method == "POST":
                 return wire.ADD_CALLER_NO
         elif request.method == "GET" and request.path.startswith(f"{wire.API}/campaigns/"):
-            return wire.GET_CAMPAIGN
+            listing = len(segments) == len(wire.campaigns_path(1).split("/"))
+            return wire.LIST_CAMPAIGNS if listing else wire.GET_CAMPAIGN
         return segments[-1]
 
     def too_many_requests(self, retry_after: str) -> web.Response:
@@ -337,7 +348,12 @@ class FakeISales(EmulatorServer):
 
     async def _get_campaign(self, request: web.Request, body: bytes) -> web.Response:
         vdn_id, campaign_id, campaign = self._campaign(request)
-        details = {
+        details = self._details(vdn_id, campaign_id, campaign)
+        return envelope(wire.SUCCESS, "query campaign success", resultData=details)
+
+    @staticmethod
+    def _details(vdn_id: int, campaign_id: int, campaign: FakeCampaign) -> dict[str, Any]:
+        return {
             "vdnId": vdn_id,
             "campaignId": campaign_id,
             "name": campaign.name,
@@ -347,4 +363,18 @@ class FakeISales(EmulatorServer):
                 for code, priority in campaign.caller_numbers.items()
             ],
         }
-        return envelope(wire.SUCCESS, "query campaign success", resultData=details)
+
+    async def _list_campaigns(self, request: web.Request, body: bytes) -> web.Response:
+        vdn_id = _path_id(request.match_info["vdn"], wire.MAX_VDN_ID)
+        page = _path_id(request.query.get("curPage", ""))
+        rows = _path_id(request.query.get("rowsPerPage", ""))
+        campaigns = sorted(self.campaigns.get(vdn_id, {}).items())
+        start = (page - 1) * rows
+        items = [self._details(vdn_id, cid, c) for cid, c in campaigns[start : start + rows]]
+        description = "query campaign list success"
+        if self.campaign_list_reading == "data":
+            return envelope(wire.SUCCESS, description, data=items)
+        if self.campaign_list_reading == "paged":
+            paged = {"total": len(campaigns), "list": items}
+            return envelope(wire.SUCCESS, description, resultData=paged)
+        return envelope(wire.SUCCESS, description, resultData=items)

@@ -93,6 +93,10 @@ class Coordination(Protocol):
         ...
 
 
+#: The methods of :class:`Coordination`, checked when a client is given one.
+COORDINATION_METHODS = ("acquire", "slot", "push_back", "token", "aclose")
+
+
 @dataclass(slots=True)
 class _LoopState:
     limiter: InProcessLimiter = field(default_factory=InProcessLimiter)
