@@ -8,6 +8,7 @@ from typing import NoReturn
 from .. import RateLimit, __version__
 from . import check, demo, emulator
 from . import cloudagent as cloudagent_commands
+from . import forget as forget_command
 from . import isales as isales_commands
 from . import jobs as jobs_commands
 from .tally import EXIT_USAGE, one_line
@@ -309,6 +310,33 @@ def build_parser() -> Parser:
                 "--priority", type=int, default=1, choices=range(1, 6), help="1 to 5 (default 1)"
             )
         command.set_defaults(handler=isales_commands.caller_numbers)
+
+    forget = commands.add_parser(
+        "forget",
+        help="delete numbers from campaigns and scheduled data (erasure, do-not-call)",
+        description=forget_command.__doc__,
+        parents=[
+            _bulk_options("default for DeleteBulkData: 2/60, the vendor's"),
+            transport,
+            output,
+        ],
+        epilog=f"{ENVIRONMENT}\n\nexamples:\n"
+        "  ozoasync forget --campaigns spring,summer,renewals --scheduled optouts.txt "
+        "--report erased.csv\n"
+        "  ozoasync forget --campaigns spring --per-number dnd.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    forget.add_argument("--campaigns", required=True, metavar="A,B,...", help="campaign names")
+    forget.add_argument(
+        "--scheduled", action="store_true", help="also delete the numbers' scheduled rows"
+    )
+    forget.add_argument(
+        "--per-number",
+        action="store_true",
+        help="deleteCampaignData per number and campaign, for accounts without DeleteBulkData",
+    )
+    forget.set_defaults(handler=forget_command.forget, server_variables=CLOUDAGENT_SERVER)
 
     jobs = commands.add_parser(
         "jobs",

@@ -24,7 +24,7 @@ import msgspec
 
 from .tally import Item
 
-FIELDS = ("number", "outcome", "message", "attempts")
+FIELDS = ("number", "outcome", "message", "attempts", "place")
 FORMATS = (".json", ".csv")
 
 # OWASP's CSV-injection rule: a cell starting with one of these is run as a formula.
@@ -64,6 +64,7 @@ def row(item: Item) -> dict[str, object]:
         "outcome": item.fate.value,
         "message": item.message,
         "attempts": item.attempts,
+        "place": item.place,
     }
 
 

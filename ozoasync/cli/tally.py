@@ -64,6 +64,7 @@ class Item:
     fate: Fate
     message: str = ""
     attempts: int | None = None
+    place: str = ""  # where, when a run has several places (forget: a campaign, scheduled)
 
     @property
     def finished(self) -> bool:
