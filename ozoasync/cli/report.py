@@ -59,13 +59,16 @@ def safe_cells(cells: Mapping[str, object]) -> dict[str, object]:
 
 
 def row(item: Item) -> dict[str, object]:
-    return {
+    """One result; ``place`` only where a run has several (forget)."""
+    cells: dict[str, object] = {
         "number": item.number,
         "outcome": item.fate.value,
         "message": item.message,
         "attempts": item.attempts,
-        "place": item.place,
     }
+    if item.place:
+        cells["place"] = item.place
+    return cells
 
 
 class AtomicFile:
