@@ -1,22 +1,26 @@
-"""Running a bulk operation: input minus what the journal says is finished, through the
-operation, into the journal, the report, the progress bar and the counts."""
+"""Running a bulk operation without a job store: the input, read once through one pipeline
+(comments and blank lines dropped, numbers normalised and checked, repeats set aside),
+through the operation, into the report, the progress bar and the counts. A dry run is the
+same pipeline with nothing sent. With ``--journal`` see :mod:`.stored`."""
 
 from __future__ import annotations
 
 import itertools
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import IO
 
 from rich.console import Console
 
-from ..errors import OzoError
+from ..errors import OzoError, RequestValidationError
 from . import inputs
-from .journal import Journal
+from .interrupt import Interruption
 from .progress import LiveProgress
-from .report import Report, open_report
-from .tally import Item, Status, Tally
+from .report import JsonLinesStream, Report, open_report
+from .tally import LABELS, Item, Skip, Tally
 
 Sink = Callable[[Sequence[Item]], None]
 """Takes the items that just finished (one number, or one chunk's numbers)."""
@@ -24,121 +28,154 @@ Sink = Callable[[Sequence[Item]], None]
 Sender = Callable[[Iterator[str], Sink], Awaitable[None]]
 """Sends the numbers it is given (read lazily) and hands every result to the sink."""
 
-Input = inputs.Source | Sequence[str]
+Check = Callable[[object, str], str]
+"""Checks one number (``validation.phone_number``, ``validation.access_code``)."""
+
+Input = inputs.Reader | Sequence[str]
 """A file or stdin, or numbers already in memory (the demo)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One bulk operation on one target: what the journal and report call it."""
+    """One bulk operation on one target: what the journal and report call it, and how its
+    numbers are checked."""
 
     operation: str  # e.g. "campaign-data delete"
     scope: str  # e.g. "campaign=spring-sale"
+    check: Check
     verb: str = "deleting"  # for the progress bar
 
 
 @dataclass(frozen=True, slots=True)
 class Outputs:
+    """Where results go besides the counts: the journal, the report file, and a stream of
+    JSON lines (``--output jsonl``)."""
+
     journal: str | None = None
     report: str | None = None
+    stream: IO[str] | None = None
 
 
 @dataclass(slots=True)
 class BulkRun:
-    """What a run did: the counts, how long it took, and the error that stopped it."""
+    """What a run did: the counts, how long it took, the error or the signal that stopped
+    it, and how many input lines it read and passed on to be sent."""
 
     job: Job
     tally: Tally = field(default_factory=Tally)
     elapsed: float = 0.0
     error: OzoError | None = None
-    items_read: int = 0
+    stopped_by: signal.Signals | None = None
+    job_name: str | None = None  # in a job store
+    lines_read: int = 0
+    to_send: int = 0
 
     @property
     def rate(self) -> float:
         return self.tally.processed / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def read(source: Input) -> Iterator[str]:
-    if isinstance(source, inputs.Source):
-        return inputs.read(source)
-    return iter(source)
-
-
-def pending_total(source: Input, finished: set[str]) -> int | None:
-    """How many items will be sent, when that can be known ahead (not for stdin)."""
-    if isinstance(source, inputs.Source) and source.path == inputs.STDIN:
+def estimated_lines(source: Input, lines_read: int) -> int | None:
+    """How many lines the input holds: exact for numbers in memory, estimated for a file
+    from the share of its bytes read so far (read once, never ahead), None for stdin."""
+    if not isinstance(source, inputs.Reader):
+        return len(source)
+    if source.size is None or source.bytes_read == 0:
         return None
-    return len(set(read(source)) - finished)
+    if source.bytes_read >= source.size:
+        return lines_read
+    return max(lines_read, round(lines_read * source.size / source.bytes_read))
 
 
 class Recorder:
-    """The sink: counts, journals, reports and shows every finished item."""
+    """The sink: counts, reports and shows every finished item."""
 
     def __init__(
-        self, tally: Tally, journal: Journal | None, report: Report | None, bar: LiveProgress
+        self,
+        run: BulkRun,
+        source: Input,
+        reports: Sequence[Report],
+        bar: LiveProgress,
     ) -> None:
-        self.tally = tally
-        self._journal = journal
-        self._report = report
+        self._run = run
+        self._source = source
+        self._reports = reports
         self._bar = bar
 
     def __call__(self, items: Sequence[Item]) -> None:
         for item in items:
-            self.tally.add(item)
-        if self._journal is not None:
-            self._journal.append(items)
-        if self._report is not None:
-            self._report.write(items)
-        self._bar.update(self.tally)
+            self._run.tally.add(item)
+        for report in self._reports:
+            report.write(items)
+        self._bar.update(self._run.tally, estimated_lines(self._source, self._run.lines_read))
 
 
-def unfinished(items: Iterable[str], finished: set[str], run: BulkRun, sink: Sink) -> Iterator[str]:
-    """Each item not yet finished, once; the others go to the sink as skipped or repeats
-    (sending a repeat would only cost a request of the rate limit)."""
+def sendable(
+    lines: Iterable[str],
+    job: Job,
+    run: BulkRun,
+    sink: Sink,
+    interruption: Interruption,
+) -> Iterator[str]:
+    """Each valid number of ``lines``, once, normalised (separators dropped). The other
+    lines go to the sink: invalid, or repeats (sending a repeat would only cost a request
+    of the rate limit). Reading stops at a signal."""
     seen: set[str] = set()
-    for item in items:
-        run.items_read += 1
-        if item in finished:
-            sink([Item(item, Status.SKIPPED, "finished in an earlier run (journal)")])
-        elif item in seen:
-            sink([Item(item, Status.DUPLICATE, "repeats an earlier line")])
+    for line in lines:
+        if interruption.requested:
+            return
+        run.lines_read += 1
+        try:
+            number = job.check(inputs.normalised(line), "numbers")
+        except RequestValidationError as error:
+            sink([Item(line, Skip.INVALID, error.problem)])
+            continue
+        if number in seen:
+            sink([Item(number, Skip.DUPLICATE, "repeats an earlier line")])
         else:
-            seen.add(item)
-            yield item
+            seen.add(number)
+            run.to_send += 1
+            yield number
 
 
 async def run_bulk(
-    job: Job, send: Sender, source: Input, outputs: Outputs, console: Console
+    job: Job,
+    send: Sender,
+    source: Input,
+    outputs: Outputs,
+    console: Console,
+    interruption: Interruption,
 ) -> BulkRun:
-    """Run ``send`` over the unfinished items of ``source``. An OzoError that stops the
-    operation is kept in the result (what finished before it is journaled and reported)."""
+    """Run ``send`` over the sendable numbers of ``source``. An OzoError that stops the
+    operation is kept in the result, and so is a signal (see :mod:`.interrupt`): what
+    finished before either is journaled and reported."""
     run = BulkRun(job)
     with ExitStack() as stack:
-        journal = None
-        if outputs.journal is not None:
-            journal = stack.enter_context(Journal.open(outputs.journal, job.operation, job.scope))
-        finished = journal.finished if journal is not None else set()
-        total = pending_total(source, finished)
-        report = None
+        reports: list[Report] = []
         if outputs.report is not None:
-            report = opened = open_report(outputs.report, job.operation, job.scope)
-            stack.callback(lambda: opened.close(_summary_counts(run.tally)))
-        bar = stack.enter_context(LiveProgress(console, job.verb, total))
-        sink = Recorder(run.tally, journal, report, bar)
-        todo = unfinished(read(source), finished, run, sink)
+            reports.append(open_report(outputs.report, job.operation, job.scope))
+        if outputs.stream is not None:
+            reports.append(JsonLinesStream(outputs.stream))
+        stack.callback(close_reports, reports, run.tally)
+        bar = stack.enter_context(LiveProgress(console, job.verb))
+        sink = Recorder(run, source, reports, bar)
+        todo = sendable(source, job, run, sink, interruption)
         started = time.monotonic()
         first = next(todo, None)
         if first is not None:
             try:
-                await send(itertools.chain([first], todo), sink)
+                await interruption.graceful(send(itertools.chain([first], todo), sink))
             except OzoError as error:
                 run.error = error
+        run.stopped_by = interruption.signum
         run.elapsed = time.monotonic() - started
-    if run.items_read == 0:
-        name = source.name if isinstance(source, inputs.Source) else "input"
+    if run.lines_read == 0 and run.stopped_by is None:
+        name = source.source.name if isinstance(source, inputs.Reader) else "input"
         raise inputs.InputError(f"{name}: no numbers to process")
     return run
 
 
-def _summary_counts(tally: Tally) -> dict[str, int]:
-    return {status.value: tally.counts[status] for status in Status}
+def close_reports(reports: Sequence[Report], tally: Tally) -> None:
+    summary = {str(fate): tally.counts[fate] for fate in LABELS}
+    for report in reports:
+        report.close(summary)

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from .. import CloudAgentClient, ISalesClient, RateLimit, RetryPolicy
-from ..transport.coordination import Coordination
+from .. import CloudAgentClient, Coordination, ISalesClient, RateLimit, RetryPolicy
 from .config import CloudAgentSettings, ConfigError, ISalesSettings, RedisSettings
 
 

@@ -6,38 +6,22 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from .. import validation
-from ..cloudagent import wire
+from .. import CloudAgentClient, NotFoundError, RateLimit, validation
 from ..cloudagent.block_numbers import CHUNK_SIZE
-from ..cloudagent.client import DEFAULT_RATE_LIMITS, CloudAgentClient
-from ..errors import NotFoundError
-from ..results import BlockNumberDeletion, CampaignDataDeletion
+from ..cloudagent.client import DEFAULT_RATE_LIMITS
+from ..jobs import Account, DeleteBlockNumbers, DeleteCampaignData
+from ..results import CampaignDataDeletion
 from ..row_ids import compact_row_ids
-from ..transport.ratelimit import RateLimit
 from . import clients, config, inputs
 from .bulk import Job, Sender, Sink
 from .common import BulkCommand, Context, UsageError, bulk, chunked, dry, tuning
-from .tally import EXIT_FAILED, EXIT_OK, Item, Status, one_line
+from .endpoints import BLOCK_NUMBERS, CAMPAIGN_DATA
+from .tally import EXIT_FAILED, EXIT_OK, Item, one_line
 
 
 def deletion_item(result: CampaignDataDeletion) -> Item:
     message = result.message or (str(result.error) if result.error is not None else "")
-    return Item(
-        result.phone_number, Status(result.outcome.value), one_line(message), result.attempts
-    )
-
-
-def block_items(chunk: list[str], result: BlockNumberDeletion) -> list[Item]:
-    """One item per number sent: failed when the server (or the chunk) failed it, else
-    deleted. A failure naming a number that was not sent as such is kept as its own item."""
-    reasons = {failure.number: failure.reason for failure in result.failed}
-    items = [
-        Item(n, Status.FAILED, one_line(reasons[n])) if n in reasons else Item(n, Status.DELETED)
-        for n in chunk
-    ]
-    sent = set(chunk)
-    items += [Item(n, Status.FAILED, one_line(r)) for n, r in reasons.items() if n not in sent]
-    return items
+    return Item(result.phone_number, result.outcome, one_line(message), result.attempts)
 
 
 def campaign_data_sender(ca: CloudAgentClient, campaign: str, concurrency: int) -> Sender:
@@ -51,16 +35,13 @@ def campaign_data_sender(ca: CloudAgentClient, campaign: str, concurrency: int) 
 
 
 def block_numbers_sender(ca: CloudAgentClient, group: int) -> Sender:
-    async def send_chunk(chunk: list[str]) -> list[Item]:
-        return block_items(chunk, await ca.block_numbers.delete(group, chunk))
-
-    return chunked(validation.phone_number, CHUNK_SIZE, send_chunk)
+    return chunked(lambda numbers: ca.block_numbers.delete_chunks(group, numbers))
 
 
 def campaign_data_command(campaign: str, limit: RateLimit | None) -> BulkCommand:
-    job = Job("campaign-data delete", f"campaign={campaign}")
-    rate = limit or DEFAULT_RATE_LIMITS[wire.CAMPAIGN_DATA]
-    return BulkCommand(job, validation.phone_number, 1, rate)
+    job = Job("campaign-data delete", f"campaign={campaign}", validation.phone_number)
+    rate = limit or DEFAULT_RATE_LIMITS[CAMPAIGN_DATA]
+    return BulkCommand(job, 1, rate, DeleteCampaignData(campaign=campaign))
 
 
 async def campaign_data_delete(args: argparse.Namespace, ctx: Context) -> int:
@@ -71,29 +52,30 @@ async def campaign_data_delete(args: argparse.Namespace, ctx: Context) -> int:
     if args.dry_run:
         return dry(ctx, args, command)
 
-    async with clients.cloudagent(settings, redis, tuning(args, wire.CAMPAIGN_DATA)) as ca:
+    async with clients.cloudagent(settings, redis, tuning(args, CAMPAIGN_DATA)) as ca:
         send = campaign_data_sender(ca, campaign, args.concurrency)
-        return await bulk(ctx, args, command, send)
+        return await bulk(ctx, args, command, send, ca, Account.of(ca))
 
 
 async def block_numbers_delete(args: argparse.Namespace, ctx: Context) -> int:
     settings = config.cloudagent_settings(ctx.env)
     redis = config.redis_settings(ctx.env)
     group = args.group
-    job = Job("block-numbers delete", f"group={group}")
-    command = BulkCommand(job, validation.phone_number, CHUNK_SIZE, args.rate_limit)
+    job = Job("block-numbers delete", f"group={group}", validation.phone_number)
+    command = BulkCommand(job, CHUNK_SIZE, args.rate_limit, DeleteBlockNumbers(group_id=group))
     if args.dry_run:
         return dry(ctx, args, command)
 
-    async with clients.cloudagent(settings, redis, tuning(args, wire.BLOCK_NUMBERS)) as ca:
-        return await bulk(ctx, args, command, block_numbers_sender(ca, group))
+    async with clients.cloudagent(settings, redis, tuning(args, BLOCK_NUMBERS)) as ca:
+        send = block_numbers_sender(ca, group)
+        return await bulk(ctx, args, command, send, ca, Account.of(ca))
 
 
 def row_ids_of(args: argparse.Namespace, ctx: Context) -> str:
     """The row ids of the arguments and of --file, in the vendor's compact form."""
     parts = list(args.row_ids)
     if args.file is not None:
-        parts += inputs.read(inputs.Source(args.file), ctx.stdin)
+        parts += inputs.read(inputs.Source(args.file), ctx.stdin.buffer)
     if not parts:
         raise UsageError("give ROW_IDS (e.g. 7 2,3,5 3-10) or --file")
     return compact_row_ids(",".join(parts))

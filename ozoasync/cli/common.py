@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
 
-from ..batching import Check, batches
-from ..errors import OzoError
-from ..transport.ratelimit import RateLimit
-from . import inputs, journal
-from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk
+from .. import CloudAgentClient, ISalesClient, RateLimit
+from ..errors import OzoError, ServerUnreachableError
+from ..jobs import Account, Operation
+from ..results import BlockNumberChunk, CallerNumberChunk, NumberResult
+from . import inputs
+from .bulk import BulkRun, Job, Outputs, Sender, Sink, run_bulk, sendable
 from .clients import Tuning
-from .dryrun import dry_run
+from .interrupt import Interruption, exit_code
+from .stored import run_stored
 from .summary import print_dry_run, print_run
-from .tally import EXIT_FAILED, EXIT_OK, Item, Status, bulk_exit_code, one_line
+from .tally import EXIT_FAILED, EXIT_OK, Item, bulk_exit_code, one_line
 
 
 class UsageError(Exception):
@@ -32,6 +35,7 @@ class Context:
     stdin: TextIO
     out: Console  # summaries and results
     err: Console  # progress bar, logs and error lines
+    interruption: Interruption = field(default_factory=Interruption)
 
 
 def tuning(args: argparse.Namespace, endpoint: str | None = None) -> Tuning:
@@ -44,11 +48,21 @@ def tuning(args: argparse.Namespace, endpoint: str | None = None) -> Tuning:
     )
 
 
-def source_of(args: argparse.Namespace, stdin: TextIO) -> inputs.Source:
+def source_of(args: argparse.Namespace, ctx: Context) -> inputs.Reader:
     source = inputs.Source(args.input, args.column)
-    if source.path == inputs.STDIN and stdin.isatty():
+    if source.path == inputs.STDIN and ctx.stdin.isatty():
         raise UsageError("give a FILE of numbers, or pipe them on stdin")
-    return source
+    return inputs.Reader(source, ctx.stdin.buffer)
+
+
+def explained(error: OzoError, args: argparse.Namespace) -> str:
+    """The error's line, with what to check when the server cannot be reached at all: the
+    variables that say where it is (set per command group by the parser)."""
+    text = str(error)
+    variables: str | None = getattr(args, "server_variables", None)
+    if isinstance(error, ServerUnreachableError) and variables is not None:
+        text += f" (check {variables}, and the network)"
+    return text
 
 
 def print_error(console: Console, message: str) -> None:
@@ -57,63 +71,103 @@ def print_error(console: Console, message: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class BulkCommand:
-    """A bulk command: its journal identity, how numbers are checked, how many go in one
-    request, and the rate limit that applies (for the dry run's estimate)."""
+    """A bulk command: its job, how many numbers go in one request, and the rate limit
+    that applies (for the dry run's estimate)."""
 
     job: Job
-    check: Check
     per_request: int
     limit: RateLimit | None
+    operation: Operation
 
 
 def dry(ctx: Context, args: argparse.Namespace, command: BulkCommand) -> int:
-    """--dry-run: check and count, write nothing, send nothing. Exit 1 if any item is
-    invalid (a real run would fail it)."""
+    """--dry-run: the real run's input pipeline, counted; nothing written, nothing sent
+    (a job store is not read: the counts are the input's). Exit 1 if any line is invalid
+    (a real run would fail it)."""
     job = command.job
-    finished = set()
-    if args.journal is not None:
-        finished = journal.load(args.journal, job.operation, job.scope).finished
-    items = inputs.read(source_of(args, ctx.stdin), ctx.stdin)
-    result = dry_run(items, finished, command.check, command.per_request)
-    if result.read == 0:
+    run = BulkRun(job)
+    for _ in sendable(source_of(args, ctx), job, run, record(run), ctx.interruption):
+        pass
+    if run.lines_read == 0:
         raise inputs.InputError("the input holds no numbers")
-    title = f"{job.operation} ({job.scope})"
-    print_dry_run(ctx.out, title, result, command.limit)
-    return EXIT_FAILED if result.invalid else EXIT_OK
+    requests = math.ceil(run.to_send / command.per_request)
+    print_dry_run(ctx.out, run, requests, command.limit)
+    return EXIT_FAILED if run.tally.failed else EXIT_OK
 
 
-def finish(ctx: Context, run: BulkRun, report: str | None) -> int:
-    """Print the summary (and the error that stopped the run) and return the exit code."""
-    print_run(ctx.out, run, report)
+def record(run: BulkRun) -> Sink:
+    def sink(items: Sequence[Item]) -> None:
+        for item in items:
+            run.tally.add(item)
+
+    return sink
+
+
+def finish(ctx: Context, args: argparse.Namespace, run: BulkRun) -> int:
+    """Print the summary (and the error that stopped the run) and return the exit code.
+    With ``--output jsonl`` stdout holds only the JSON lines: the summary goes to stderr."""
+    report: str | None = args.report
+    print_run(ctx.err if args.output == "jsonl" else ctx.out, run, report)
     if run.error is not None:
-        print_error(ctx.err, str(run.error))
+        print_error(ctx.err, explained(run.error, args))
+    if run.stopped_by is not None:
+        written = f"; report written to {report}" if report else ""
+        print_error(
+            ctx.err,
+            f"stopped by {run.stopped_by.name}: {run.tally.processed:,} processed{written}; "
+            "with --journal, a re-run resumes",
+        )
+        return exit_code(run.stopped_by)
     return bulk_exit_code(run.tally.failed, run.error)
 
 
-async def bulk(ctx: Context, args: argparse.Namespace, command: BulkCommand, send: Sender) -> int:
-    source = source_of(args, ctx.stdin)
-    outputs = Outputs(journal=args.journal, report=args.report)
-    run = await run_bulk(command.job, send, source, outputs, ctx.err)
-    return finish(ctx, run, args.report)
+async def bulk(
+    ctx: Context,
+    args: argparse.Namespace,
+    command: BulkCommand,
+    send: Sender,
+    client: CloudAgentClient | ISalesClient,
+    account: Account,
+) -> int:
+    """The run: through the job store with ``--journal``, else straight through ``send``."""
+    source = source_of(args, ctx)
+    stream = ctx.out.file if args.output == "jsonl" else None
+    outputs = Outputs(journal=args.journal, report=args.report, stream=stream)
+    if args.journal is None:
+        run = await run_bulk(command.job, send, source, outputs, ctx.err, ctx.interruption)
+    else:
+        run = await run_stored(
+            command.job,
+            command.operation,
+            account,
+            client,
+            source,
+            outputs,
+            ctx.err,
+            ctx.interruption,
+            name=args.job,
+            concurrency=getattr(args, "concurrency", 1),
+        )
+    return finish(ctx, args, run)
 
 
-ChunkSender = Callable[[list[str]], Awaitable[list[Item]]]
+Chunk = BlockNumberChunk | CallerNumberChunk
+ChunkStream = Callable[[Iterator[str]], AsyncIterator[Chunk]]
 
 
-def chunked(check: Check, size: int, send_chunk: ChunkSender) -> Sender:
-    """A sender for the chunked operations: numbers checked and cut into chunks of ``size``,
-    each chunk one call (so that each finished chunk is journaled as it finishes)."""
+def number_item(result: NumberResult) -> Item:
+    """One number of a chunk, as the SDK decided it."""
+    message = result.message or (str(result.error) if result.error is not None else "")
+    return Item(result.number, result.outcome, one_line(message))
+
+
+def chunked(stream: ChunkStream) -> Sender:
+    """A sender for the chunked operations: the SDK's chunk stream (``delete_chunks``,
+    ``add_chunks``) over the numbers, each chunk recorded as it finishes. An error that
+    dooms later chunks comes after the chunk it failed."""
 
     async def send(numbers: Iterator[str], sink: Sink) -> None:
-        async for batch in batches(numbers, size=size, check=check, field_name="numbers"):
-            sink([Item(raw, Status.FAILED, error.problem) for raw, error in batch.rejected])
-            if not batch.items:
-                continue
-            try:
-                sink(await send_chunk(batch.items))
-            except OzoError as error:
-                # An error that dooms every later chunk: this chunk failed too.
-                sink([Item(n, Status.FAILED, one_line(str(error))) for n in batch.items])
-                raise
+        async for chunk in stream(numbers):
+            sink([number_item(result) for result in chunk.items])
 
     return send

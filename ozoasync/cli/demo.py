@@ -12,17 +12,24 @@ from dataclasses import dataclass, replace
 
 from rich.table import Table
 
-from .. import CloudAgentClient, InProcessCoordination, ISalesClient, RateLimit, RetryPolicy
-from ..cloudagent import wire
-from ..isales import wire as isales_wire
+from .. import (
+    CloudAgentClient,
+    InProcessCoordination,
+    ISalesClient,
+    Outcome,
+    RateLimit,
+    RetryPolicy,
+    validation,
+)
 from ..testing import FakeCloudAgent, FakeISales, FaultPlan
+from . import endpoints
 from . import scenario as data
 from .bulk import BulkRun, Job, Outputs, Sender, run_bulk
 from .cloudagent import block_numbers_sender, campaign_data_sender
 from .common import Context
 from .isales import caller_numbers_job, caller_numbers_sender
 from .summary import duration_text
-from .tally import EXIT_FAILED, EXIT_OK, LABELS, Status
+from .tally import EXIT_FAILED, EXIT_OK, LABELS
 
 DEMO_LIMIT = RateLimit(100, 1.0)  # the vendor's 100 per minute, 60x faster
 FAULT_RATE = 0.03
@@ -43,7 +50,7 @@ class Step:
 
 
 def run_result(run: BulkRun) -> str:
-    shown = (Status.DELETED, Status.ADDED, Status.NOT_FOUND, Status.PARTLY_CONFIRMED)
+    shown = (Outcome.DELETED, Outcome.ADDED, Outcome.NOT_FOUND, Outcome.PARTLY_CONFIRMED)
     parts = [f"{run.tally.counts[s]:,} {LABELS[s]}" for s in shown if run.tally.counts[s]]
     parts.append(f"{run.tally.failed:,} failed")
     if run.error is not None:
@@ -57,10 +64,10 @@ class Demo:
         self.scenario = scenario
         self.steps: list[Step] = []
         self.faults = FaultPlan(
-            rate=FAULT_RATE, endpoints=frozenset({wire.CAMPAIGN_DATA}), seed=7, slow_delay=1.5
+            rate=FAULT_RATE, endpoints=frozenset({endpoints.CAMPAIGN_DATA}), seed=7, slow_delay=1.5
         )
         self.cloud = FakeCloudAgent(
-            rate_limits={wire.CAMPAIGN_DATA: (DEMO_LIMIT.max_requests, DEMO_LIMIT.period)},
+            rate_limits={endpoints.CAMPAIGN_DATA: (DEMO_LIMIT.max_requests, DEMO_LIMIT.period)},
             faults=self.faults,
         )
         self.isales = FakeISales()
@@ -77,7 +84,9 @@ class Demo:
         self, name: str, job: Job, send: Sender, numbers: list[str], endpoint: str
     ) -> None:
         before = self.requests(endpoint)
-        run = await run_bulk(replace(job, verb=name), send, numbers, Outputs(), self.ctx.err)
+        run = await run_bulk(
+            replace(job, verb=name), send, numbers, Outputs(), self.ctx.err, self.ctx.interruption
+        )
         failed = run.tally.failed + (run.error is not None)
         sent = self.requests(endpoint) - before
         self.steps.append(Step(name, sent, run_result(run), run.elapsed, failed))
@@ -108,17 +117,17 @@ class Demo:
         s = self.scenario
         await self.bulk_step(
             "campaign data",
-            Job("campaign-data delete", f"campaign={data.CAMPAIGN}"),
+            Job("campaign-data delete", f"campaign={data.CAMPAIGN}", validation.phone_number),
             campaign_data_sender(ca, data.CAMPAIGN, concurrency=8),
             s.cleanup_list,
-            wire.CAMPAIGN_DATA,
+            endpoints.CAMPAIGN_DATA,
         )
         await self.bulk_step(
             "block numbers",
-            Job("block-numbers delete", f"group={data.BLOCK_GROUP}"),
+            Job("block-numbers delete", f"group={data.BLOCK_GROUP}", validation.phone_number),
             block_numbers_sender(ca, data.BLOCK_GROUP),
             s.block_numbers,
-            wire.BLOCK_NUMBERS,
+            endpoints.BLOCK_NUMBERS,
         )
 
         async def delete_rows() -> str:
@@ -127,7 +136,7 @@ class Demo:
             deleted = before - len(self.cloud.scheduled_rows)
             return f"{deleted} rows deleted ({result.row_ids})"
 
-        await self.single_step("scheduled data", wire.SCHEDULED_DATA, delete_rows)
+        await self.single_step("scheduled data", endpoints.SCHEDULED_DATA, delete_rows)
 
         async def edit_phone() -> str:
             (number, name), (new_number, new_name) = data.PHONE, data.PHONE_NEW
@@ -141,21 +150,21 @@ class Demo:
             skills = "skills applied" if result.skills_applied else "skills REJECTED"
             return f"{number} ({name}) -> {new_number} ({new_name}), {skills}"
 
-        await self.single_step("phone edit", wire.PHONES, edit_phone)
+        await self.single_step("phone edit", endpoints.PHONES, edit_phone)
         vdn, campaign = data.ISALES_VDN, data.ISALES_CAMPAIGN
         await self.bulk_step(
             "iSales caller numbers",
             caller_numbers_job("delete", vdn, campaign),
             caller_numbers_sender(isales, vdn, campaign, None),
             s.isales_numbers[: s.isales_delete],
-            isales_wire.DELETE_CALLER_NO,
+            endpoints.DELETE_CALLER_NO,
         )
         await self.bulk_step(
             "iSales caller numbers",
             caller_numbers_job("add", vdn, campaign),
             caller_numbers_sender(isales, vdn, campaign, 2),
             s.isales_additions,
-            isales_wire.ADD_CALLER_NO,
+            endpoints.ADD_CALLER_NO,
         )
 
     def summarise(self, elapsed: float) -> None:
@@ -200,7 +209,7 @@ async def demo(args: argparse.Namespace, ctx: Context) -> int:
             show.cloud.username,
             show.cloud.api_key,
             base_url=show.cloud.url,
-            rate_limits={wire.CAMPAIGN_DATA: DEMO_LIMIT},
+            rate_limits={endpoints.CAMPAIGN_DATA: DEMO_LIMIT},
             coordination=InProcessCoordination(),
             retry=DEMO_RETRY,
             timeout=DEMO_TIMEOUT,

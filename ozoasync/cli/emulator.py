@@ -4,11 +4,9 @@ Ctrl-C or SIGTERM, for experiments with the command line or your own code."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 
-from ..cloudagent import wire
 from ..testing import FakeCloudAgent, FakeISales, FaultPlan
+from . import endpoints
 from . import scenario as data
 from .common import Context, UsageError
 from .tally import EXIT_OK
@@ -31,23 +29,13 @@ def write_numbers(path: str, numbers: list[str]) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
-async def wait_for_stop() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-
-
 async def emulator(args: argparse.Namespace, ctx: Context) -> int:
     if not 0 <= args.fault_rate <= 1:
         raise UsageError("--fault-rate must be between 0 and 1")
     limit = args.rate_limit
-    limits = {wire.CAMPAIGN_DATA: (limit.max_requests, limit.period) if limit else VENDOR_LIMIT}
+    limits = {
+        endpoints.CAMPAIGN_DATA: (limit.max_requests, limit.period) if limit else VENDOR_LIMIT
+    }
     cloud = FakeCloudAgent(
         host=args.host, port=args.port, rate_limits=limits, faults=FaultPlan(rate=args.fault_rate)
     )
@@ -68,7 +56,7 @@ async def emulator(args: argparse.Namespace, ctx: Context) -> int:
         await cloud.stop()
         raise UsageError(f"cannot listen on {args.host}: {exc.strerror}") from None
     try:
-        count, period = limits[wire.CAMPAIGN_DATA]
+        count, period = limits[endpoints.CAMPAIGN_DATA]
         out = ctx.out
         out.print(f"CloudAgent emulator: {cloud.url}", soft_wrap=True)
         out.print(f"CC-iSales emulator: {isales.url}", soft_wrap=True)
@@ -94,7 +82,7 @@ async def emulator(args: argparse.Namespace, ctx: Context) -> int:
             markup=False,
         )
         out.print("serving until Ctrl-C or SIGTERM", soft_wrap=True)
-        await wait_for_stop()
+        await ctx.interruption.wait()
     finally:
         await isales.stop()
         await cloud.stop()

@@ -1,15 +1,26 @@
-"""Input items (numbers) read lazily from a file or stdin: one per line, or one column of a
-CSV file with a header row. Blank lines and blank cells are skipped; values are stripped."""
+"""Input lines (numbers) read lazily, once, from a file or stdin: one per line, or one
+column of a CSV file with a header row.
+
+Blank lines (cells) and lines starting with ``#`` are ignored; values are stripped. The
+reader counts the bytes it has consumed, so the progress bar can estimate the total and the
+ETA of a file without reading it twice.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import BinaryIO
 
 STDIN = "-"
+
+# Written inside numbers by people and spreadsheets: "+91-98765-43210", "(022) 4000.1234".
+SEPARATORS = re.compile(r"[\s\-.()]")
 
 
 class InputError(Exception):
@@ -29,11 +40,16 @@ class Source:
         return "stdin" if self.path == STDIN else self.path
 
 
+def normalised(value: str) -> str:
+    """``value`` without the separators people write inside numbers."""
+    return SEPARATORS.sub("", value)
+
+
 def line_values(lines: Iterable[str]) -> Iterator[str]:
-    """One value per non-blank line."""
+    """One value per line that is neither blank nor a ``#`` comment."""
     for line in lines:
         value = line.strip()
-        if value:
+        if value and not value.startswith("#"):
             yield value
 
 
@@ -49,8 +65,9 @@ def column_index(header: list[str], column: str, name: str) -> int:
 
 
 def column_values(lines: Iterable[str], column: str, name: str) -> Iterator[str]:
-    """The non-blank values of one named column of CSV text (the first row is the header)."""
-    reader = csv.reader(lines)
+    """The values of one named column of CSV text (the first row is the header); blank
+    cells and ``#`` comment lines are ignored."""
+    reader = csv.reader(line for line in lines if not line.startswith("#"))
     header = next(reader, None)
     if header is None:
         return
@@ -67,24 +84,50 @@ def values(lines: Iterable[str], column: str | None, name: str) -> Iterator[str]
     return column_values(lines, column, name)
 
 
-def read(source: Source, stdin: TextIO | None = None) -> Iterator[str]:
-    """The items of ``source``, read as they are consumed."""
-    if source.path == STDIN:
-        yield from _decoded(values(stdin or sys.stdin, source.column, source.name), source)
-        return
-    try:
-        # utf-8-sig: spreadsheets save CSV with a byte-order mark; newline="" for csv.
-        file = open(source.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise InputError(f"cannot read {source.path}: {exc.strerror}") from None
-    with file:
-        yield from _decoded(values(file, source.column, source.name), source)
+class Reader:
+    """The values of ``source``, read as they are consumed, counting the bytes consumed.
+    ``size`` is the file's size in bytes (None for stdin)."""
+
+    def __init__(self, source: Source, stdin: BinaryIO | None = None) -> None:
+        self.source = source
+        self.bytes_read = 0
+        self.size: int | None = None
+        self._stdin = stdin
+        if source.path != STDIN:
+            try:
+                self.size = os.stat(source.path).st_size
+            except OSError as exc:
+                raise InputError(f"cannot read {source.path}: {exc.strerror}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        if self.source.path == STDIN:
+            yield from self._values(self._stdin or sys.stdin.buffer)
+            return
+        try:
+            file = open(self.source.path, "rb")  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(f"cannot read {self.source.path}: {exc.strerror}") from None
+        with file:
+            yield from self._values(file)
+
+    def _lines(self, file: BinaryIO) -> Iterator[str]:
+        # utf-8-sig: spreadsheets save CSV with a byte-order mark.
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        for raw in file:
+            self.bytes_read += len(raw)
+            yield decoder.decode(raw)
+        decoder.decode(b"", final=True)
+
+    def _values(self, file: BinaryIO) -> Iterator[str]:
+        name = self.source.name
+        try:
+            yield from values(self._lines(file), self.source.column, name)
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: not UTF-8 text") from None
+        except csv.Error as exc:
+            raise InputError(f"{name}: not readable as CSV: {exc}") from None
 
 
-def _decoded(items: Iterator[str], source: Source) -> Iterator[str]:
-    try:
-        yield from items
-    except UnicodeDecodeError:
-        raise InputError(f"{source.name}: not UTF-8 text") from None
-    except csv.Error as exc:
-        raise InputError(f"{source.name}: not readable as CSV: {exc}") from None
+def read(source: Source, stdin: BinaryIO | None = None) -> Iterator[str]:
+    """The values of ``source``, read as they are consumed."""
+    return iter(Reader(source, stdin))

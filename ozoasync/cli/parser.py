@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from .. import __version__
-from ..transport.ratelimit import RateLimit
+from .. import RateLimit, __version__
+from . import check, demo, emulator
 from . import cloudagent as cloudagent_commands
-from . import demo, emulator
+from . import forget as forget_command
 from . import isales as isales_commands
+from . import jobs as jobs_commands
 from .tally import EXIT_USAGE, one_line
 
 ENVIRONMENT = """\
@@ -22,7 +23,24 @@ credentials and endpoints come from the environment, never from arguments:
   OZOASYNC_REDIS_URL                      share rate limits and the token across processes
 
 exit codes: 0 nothing failed, 1 some items failed, 2 usage or configuration error,
-130 interrupted."""
+129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (in-flight requests get 10 s to finish; the
+report is written whole)."""
+
+
+ISALES_EXAMPLES = {
+    "delete": """\
+  ozoasync isales caller-numbers delete --vdn 1 --campaign-id 1001 old-callers.txt
+  ozoasync isales caller-numbers delete --vdn 1 --campaign-id 1001 --journal callers.db \\
+      old-callers.txt""",
+    "add": """\
+  ozoasync isales caller-numbers add --vdn 1 --campaign-id 1001 --priority 2 new-callers.txt""",
+}
+
+VENDORS = ("cloudagent", "isales")
+
+# What says where the server is: named when it cannot be reached.
+CLOUDAGENT_SERVER = "OZONETEL_BASE_URL / OZONETEL_REGION"
+ISALES_SERVER = "ISALES_BASE_URL"
 
 
 class Parser(argparse.ArgumentParser):
@@ -61,6 +79,12 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
     return value
+
+
+def vendor(text: str) -> str:
+    if text not in VENDORS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(VENDORS)}")
+    return text
 
 
 def port(text: str) -> int:
@@ -125,9 +149,17 @@ def _bulk_options(default_limit: str) -> Parser:
     )
     group.add_argument(
         "--journal",
-        metavar="PATH",
-        help="append each finished number to PATH (JSON Lines); a re-run with the same "
-        "journal skips them, so an interrupted run resumes without re-sending",
+        metavar="PATH|URL",
+        help="work the input as a durable job in this job store: a SQLite file (created if "
+        "absent; any other file is refused) or a postgresql:// URL shared by several hosts. "
+        "A re-run, or the same command on another host, works the same job: nothing "
+        "finished is sent again",
+    )
+    group.add_argument(
+        "--job",
+        metavar="NAME",
+        help="the job's name in the store (default: the operation, its target and the "
+        "account, e.g. 'campaign-data.delete spring @ acme@api.example')",
     )
     group.add_argument(
         "--report", metavar="PATH", help="write every result to PATH (.json or .csv)"
@@ -137,6 +169,13 @@ def _bulk_options(default_limit: str) -> Parser:
         type=rate_limit,
         metavar="N/SECONDS",
         help=f"at most N requests in any SECONDS ({default_limit})",
+    )
+    group.add_argument(
+        "--output",
+        choices=("summary", "jsonl"),
+        default="summary",
+        help="summary (default): a table at the end; jsonl: one JSON object per input line "
+        "on stdout as it finishes (the summary then goes to stderr)",
     )
     return parent
 
@@ -157,17 +196,22 @@ def build_parser() -> Parser:
 
     def group(name: str, help_text: str) -> argparse._SubParsersAction[Parser]:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(server_variables=CLOUDAGENT_SERVER)
         return sub.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def leaf(
-        actions: argparse._SubParsersAction[Parser], name: str, help_text: str, *parents: Parser
+        actions: argparse._SubParsersAction[Parser],
+        name: str,
+        help_text: str,
+        *parents: Parser,
+        examples: str,
     ) -> Parser:
         return actions.add_parser(
             name,
             help=help_text,
             description=help_text,
             parents=[*parents, transport, output],
-            epilog=ENVIRONMENT,
+            epilog=f"{ENVIRONMENT}\n\nexamples:\n{examples}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
             allow_abbrev=False,
         )
@@ -178,6 +222,13 @@ def build_parser() -> Parser:
         "delete",
         "delete numbers from a campaign (deleteCampaignData, one request per number)",
         _bulk_options("default 100/60, the vendor's limit"),
+        examples="""\
+  ozoasync campaign-data delete --campaign spring-sale numbers.txt --journal spring.db \\
+      --report spring.csv
+  ozoasync campaign-data delete --campaign spring-sale --column Mobile contacts.csv
+  psql -Atc "select phone from optouts" | ozoasync campaign-data delete --campaign spring-sale
+  ozoasync campaign-data delete --campaign spring-sale --dry-run numbers.txt
+  ozoasync campaign-data delete --campaign spring-sale --output jsonl numbers.txt | jq .""",
     )
     delete.add_argument("--campaign", required=True, help="the campaign name")
     delete.add_argument(
@@ -195,13 +246,21 @@ def build_parser() -> Parser:
         "delete",
         "delete numbers from a block-number group (deleteBlockNumberGroup, 100 per request)",
         _bulk_options("default: none"),
+        examples="""\
+  ozoasync block-numbers delete --group 7 blocked.txt
+  ozoasync block-numbers delete --group 7 blocked.txt --journal blocked.db --report out.json""",
     )
     delete.add_argument("--group", type=positive_int, required=True, help="the group id")
     delete.set_defaults(handler=cloudagent_commands.block_numbers_delete)
 
     scheduled = group("scheduled-data", "scheduled data")
     delete = leaf(
-        scheduled, "delete", "delete scheduled rows by row id (deleteScheduledData, 1 request)"
+        scheduled,
+        "delete",
+        "delete scheduled rows by row id (deleteScheduledData, 1 request)",
+        examples="""\
+  ozoasync scheduled-data delete 1-200 250 300-310
+  ozoasync scheduled-data delete --file ids.txt""",
     )
     delete.add_argument(
         "row_ids", nargs="*", metavar="ROW_IDS", help="row ids: 7, 2,3,5,6, 3-10, 1,3-10,12"
@@ -210,7 +269,14 @@ def build_parser() -> Parser:
     delete.set_defaults(handler=cloudagent_commands.scheduled_data_delete)
 
     phones = group("phones", "phones of the account")
-    edit = leaf(phones, "edit", "change a phone's number, name and skills (PhoneManageV2 edit)")
+    edit = leaf(
+        phones,
+        "edit",
+        "change a phone's number, name and skills (PhoneManageV2 edit)",
+        examples="""\
+  ozoasync phones edit --number 9811112222 --name front-desk --new-number 9811113333 \\
+      --new-name reception --assign-skill sales""",
+    )
     edit.add_argument("--number", required=True, help="the phone's number now")
     edit.add_argument("--name", required=True, help="the phone's name now")
     edit.add_argument("--new-number", required=True, help="its new number (may be the same)")
@@ -220,6 +286,7 @@ def build_parser() -> Parser:
     edit.set_defaults(handler=cloudagent_commands.phones_edit)
 
     isales = commands.add_parser("isales", help="Huawei CC-iSales", description="CC-iSales")
+    isales.set_defaults(server_variables=ISALES_SERVER)
     isales_groups = isales.add_subparsers(dest="group", required=True, metavar="GROUP")
     caller = isales_groups.add_parser(
         "caller-numbers", help="calling numbers of an outbound campaign"
@@ -229,7 +296,13 @@ def build_parser() -> Parser:
         ("delete", "delete calling numbers from a campaign (100 per request)"),
         ("add", "add calling numbers to a campaign (100 per request)"),
     ):
-        command = leaf(caller_actions, action, help_text, _bulk_options("default: none"))
+        command = leaf(
+            caller_actions,
+            action,
+            help_text,
+            _bulk_options("default: none"),
+            examples=ISALES_EXAMPLES[action],
+        )
         command.add_argument("--vdn", type=int, required=True, help="the VDN id (1 to 9999)")
         command.add_argument("--campaign-id", type=int, required=True, help="the campaign id")
         if action == "add":
@@ -238,11 +311,116 @@ def build_parser() -> Parser:
             )
         command.set_defaults(handler=isales_commands.caller_numbers)
 
+    forget = commands.add_parser(
+        "forget",
+        help="delete numbers from campaigns and scheduled data (erasure, do-not-call)",
+        description=forget_command.__doc__,
+        parents=[
+            _bulk_options("default for DeleteBulkData: 2/60, the vendor's"),
+            transport,
+            output,
+        ],
+        epilog=f"{ENVIRONMENT}\n\nexamples:\n"
+        "  ozoasync forget --campaigns spring,summer,renewals --scheduled optouts.txt "
+        "--report erased.csv\n"
+        "  ozoasync forget --campaigns spring --per-number dnd.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    forget.add_argument("--campaigns", required=True, metavar="A,B,...", help="campaign names")
+    forget.add_argument(
+        "--scheduled", action="store_true", help="also delete the numbers' scheduled rows"
+    )
+    forget.add_argument(
+        "--per-number",
+        action="store_true",
+        help="deleteCampaignData per number and campaign, for accounts without DeleteBulkData",
+    )
+    forget.set_defaults(handler=forget_command.forget, server_variables=CLOUDAGENT_SERVER)
+
+    jobs = commands.add_parser(
+        "jobs",
+        help="what a job store holds: list, status, export",
+        description="Read-only views of a job store (--journal PATH or postgresql://...).",
+    )
+    jobs_actions = jobs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    store = Parser(add_help=False)
+    store.add_argument(
+        "--journal",
+        required=True,
+        metavar="PATH|URL",
+        help="the job store: a SQLite file, or a postgresql:// URL",
+    )
+
+    def jobs_leaf(name: str, help_text: str, examples: str) -> Parser:
+        return jobs_actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[store, output],
+            epilog=f"examples:\n{examples}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    listing = jobs_leaf(
+        "list",
+        "every job of the store, with its progress",
+        "  ozoasync jobs list --journal spring.db\n"
+        "  ozoasync jobs list --journal postgresql://ops@db/cleanup",
+    )
+    listing.set_defaults(handler=jobs_commands.jobs_list)
+    status = jobs_leaf(
+        "status",
+        "one job's counts by outcome, rate and ETA",
+        "  ozoasync jobs status 'campaign-data.delete spring @ acme@api.example' --journal x.db\n"
+        "  ozoasync jobs status NAME --journal spring.db --json | jq .outcomes",
+    )
+    status.add_argument("job", metavar="JOB", help="the job's name (see jobs list)")
+    status.add_argument("--json", action="store_true", help="the status as one JSON object")
+    status.set_defaults(handler=jobs_commands.jobs_status)
+    export = jobs_leaf(
+        "export",
+        "the audit record: every number with outcome, message, attempts, finished-at (UTC)",
+        "  ozoasync jobs export NAME --journal spring.db --report spring-audit.csv\n"
+        "  ozoasync jobs export NAME --journal postgresql://ops@db/cleanup --report audit.json",
+    )
+    export.add_argument("job", metavar="JOB", help="the job's name (see jobs list)")
+    export.add_argument(
+        "--report", required=True, metavar="PATH", help="where to write it (.csv or .json)"
+    )
+    export.set_defaults(handler=jobs_commands.jobs_export)
+
+    check_command = commands.add_parser(
+        "check",
+        help="verify the environment, the credentials and the auth mode (one request)",
+        description=check.__doc__,
+        epilog=f"{ENVIRONMENT}\n\nexamples:\n  ozoasync check\n  ozoasync check isales\n"
+        "  OZONETEL_AUTH=token ozoasync check cloudagent --allow-token",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[output],
+    )
+    check_command.add_argument(
+        "vendor",
+        nargs="*",
+        type=vendor,
+        metavar="{cloudagent,isales}",
+        help="what to check (default: each vendor whose variables are set)",
+    )
+    check_command.add_argument(
+        "--allow-token",
+        action="store_true",
+        help="token mode without OZOASYNC_REDIS_URL: allow generating a token (1 of 10 per "
+        "hour; it revokes the tokens other processes hold)",
+    )
+    check_command.set_defaults(handler=check.check, server_variables=None)
+
     demo_command = commands.add_parser(
         "demo",
         help="a whole bulk cleanup against the built-in emulators (no account, no network)",
         description="Starts the CloudAgent and CC-iSales emulators in-process with a realistic "
         "campaign, then runs a bulk cleanup and the other operations, and prints a summary.",
+        epilog="examples:\n  ozoasync demo\n  ozoasync demo --fast",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output],
     )
     demo_command.add_argument(
@@ -255,6 +433,9 @@ def build_parser() -> Parser:
         help="serve the CloudAgent and CC-iSales emulators for your own experiments",
         description="Serves both emulators on loopback HTTP, seeded with the demo's data, "
         "until interrupted (Ctrl-C or SIGTERM).",
+        epilog="examples:\n  ozoasync emulator --port 8080 --numbers-file numbers.txt\n"
+        "  ozoasync emulator --rate-limit 100/1 --fault-rate 0.05",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[output],
     )
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")

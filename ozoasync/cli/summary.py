@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..transport.ratelimit import RateLimit
+from .. import RateLimit
+from ..results import Outcome
 from .bulk import BulkRun
-from .dryrun import DryRun
-from .tally import LABELS, Status, one_line
+from .tally import LABELS, Fate, Skip, Tally, one_line
 
 
 def duration_text(seconds: float) -> str:
@@ -31,16 +31,34 @@ def counts_table(rows: list[tuple[str, int]]) -> Table:
     return table
 
 
+# The rows of a summary, in order; each shown when non-zero (failed: always).
+ROWS: tuple[Fate, ...] = (
+    Outcome.DELETED,
+    Outcome.ADDED,
+    Outcome.NOT_FOUND,
+    Outcome.PARTLY_CONFIRMED,
+    Outcome.FAILED,
+    Skip.INVALID,
+    Skip.DUPLICATE,
+    Skip.PENDING,
+)
+
+
+def count_rows(tally: Tally) -> list[tuple[str, int]]:
+    """Every line of the input is in exactly one row; ``total`` is the lines read."""
+    rows = [
+        (LABELS[fate], tally.counts[fate])
+        for fate in ROWS
+        if tally.counts[fate] or fate is Outcome.FAILED
+    ]
+    rows.append(("total", tally.total))
+    return rows
+
+
 def print_run(console: Console, run: BulkRun, report: str | None) -> None:
     tally = run.tally
-    shown = [s for s in (Status.DELETED, Status.ADDED, Status.NOT_FOUND) if tally.counts[s]]
-    rows = [(LABELS[status], tally.counts[status]) for status in shown]
-    rows.append((LABELS[Status.FAILED], tally.failed))
-    if tally.counts[Status.SKIPPED]:
-        rows.append((LABELS[Status.SKIPPED], tally.counts[Status.SKIPPED]))
-    rows.append(("total", tally.total))
     console.print(f"[bold]{run.job.operation}[/] ({run.job.scope})", soft_wrap=True)
-    console.print(counts_table(rows))
+    console.print(counts_table(count_rows(tally)))
     console.print(
         f"{tally.processed:,} processed in {duration_text(run.elapsed)} ({run.rate:.1f}/s)"
     )
@@ -49,32 +67,53 @@ def print_run(console: Console, run: BulkRun, report: str | None) -> None:
         console.print(f"stopped early: {one_line(str(run.error))}", style="bold red")
     else:
         for item in tally.first_failures:
-            console.print(f"  failed: {item.number}: {one_line(item.message)}", soft_wrap=True)
+            console.print(
+                f"  {item.fate}: {item.number}: {one_line(item.message)}",
+                soft_wrap=True,
+                markup=False,
+                highlight=False,
+            )
         if tally.failed > len(tally.first_failures):
             more = tally.failed - len(tally.first_failures)
             where = f"see {report}" if report else "use --report PATH to list them all"
-            console.print(f"  ... and {more:,} more failures ({where})")
+            console.print(f"  ... and {more:,} more ({where})")
+    if run.job_name is not None:
+        console.print(f"job: {run.job_name}", soft_wrap=True, markup=False, highlight=False)
     if report:
-        console.print(f"report: {report}")
+        console.print(f"report: {report}", soft_wrap=True)
 
 
-def print_dry_run(console: Console, title: str, result: DryRun, limit: RateLimit | None) -> None:
-    rows = [("numbers read", result.read)]
-    if result.skipped:
-        rows.append(("finished earlier (journal)", result.skipped))
-    rows += [
-        ("duplicates", result.duplicates),
-        ("invalid", result.invalid),
-        ("to send", result.to_send),
-        ("requests", result.requests),
-    ]
-    console.print(f"[bold]dry run[/]: {title}; nothing was sent", soft_wrap=True)
+def least_duration(requests: int, limit: RateLimit | None) -> float | None:
+    """Seconds ``requests`` take at least under ``limit`` (evenly spaced)."""
+    if limit is None or requests == 0 or limit.burst:
+        return None
+    return (requests - 1) * limit.window
+
+
+def print_dry_run(console: Console, run: BulkRun, requests: int, limit: RateLimit | None) -> None:
+    tally = run.tally
+    rows = [("numbers read", run.lines_read)]
+    rows += [(DRY_LABELS[fate], tally.counts[fate]) for fate in (Skip.DUPLICATE, Skip.INVALID)]
+    rows += [("to send", run.to_send), ("requests", requests)]
+    job = run.job
+    console.print(
+        f"[bold]dry run[/]: {job.operation} ({job.scope}); nothing was sent", soft_wrap=True
+    )
     console.print(counts_table(rows))
-    for raw, problem in result.first_invalid:
-        console.print(f"  invalid: {raw!r}: {problem}", highlight=False)
-    duration = result.duration(limit)
+    for item in tally.first_failures:
+        console.print(
+            f"  invalid: {item.number!r}: {item.message}", highlight=False, soft_wrap=True
+        )
+    duration = least_duration(requests, limit)
     if duration is not None and limit is not None:
         console.print(
             f"at most {limit.max_requests} requests per {limit.period:g} s this takes about "
-            f"{duration_text(duration)}"
+            f"{duration_text(duration)}",
+            soft_wrap=True,
         )
+
+
+DRY_LABELS: dict[Fate, str] = {
+    Skip.DUPLICATE: "duplicates",
+    Skip.INVALID: "invalid",
+}

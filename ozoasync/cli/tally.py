@@ -1,4 +1,4 @@
-"""What happened to each input item, the running counts, and the exit code they mean."""
+"""What happened to each input line, the running counts, and the exit code they mean."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from ..errors import (
     NotFoundError,
     OzoError,
     RequestValidationError,
+    ServerUnreachableError,
 )
+from ..jobs import JobStoreError
+from ..results import Outcome
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -21,41 +24,35 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class Status(enum.StrEnum):
-    """One item's fate. The first three are the SDK's ``Outcome`` values."""
+class Skip(enum.StrEnum):
+    """Why an input line was not sent: states of the command line's input, not outcomes of
+    an operation (those are the SDK's :class:`~ozoasync.Outcome`)."""
 
-    DELETED = "deleted"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
-    ADDED = "added"
-    # In a chunk the server confirmed only in part (iSales answers a count, not which
-    # numbers): each was deleted (added) or already gone (already there).
-    PARTLY_CONFIRMED = "partly_confirmed"
-    SKIPPED = "skipped"  # finished in an earlier run, per the journal; not sent
-    DUPLICATE = "duplicate"  # repeats an earlier input item; not sent again
-
-    @property
-    def finished(self) -> bool:
-        """Done for good: journaled, never sent again. Failures are retried by a re-run."""
-        return self in _FINISHED
-
-    @property
-    def sent(self) -> bool:
-        """Handled by this run (not skipped as finished earlier or as a repeat)."""
-        return self not in (Status.SKIPPED, Status.DUPLICATE)
+    DUPLICATE = "duplicate"  # repeats an earlier line; sent once
+    INVALID = "invalid"  # not a number the operation accepts; never sent
+    PENDING = "pending"  # in a job store, not finished yet (the run stopped before it)
 
 
-_FINISHED = frozenset({Status.DELETED, Status.NOT_FOUND, Status.ADDED, Status.PARTLY_CONFIRMED})
+Fate = Outcome | Skip
+"""What became of one input line: the operation's outcome, or why it was not sent."""
 
+# Done for good: journaled, never sent again. Failures are retried by a re-run.
+FINISHED: frozenset[Fate] = frozenset(
+    {Outcome.DELETED, Outcome.NOT_FOUND, Outcome.ADDED, Outcome.PARTLY_CONFIRMED}
+)
 
-LABELS = {
-    Status.DELETED: "deleted",
-    Status.ADDED: "added",
-    Status.NOT_FOUND: "already gone",
-    Status.PARTLY_CONFIRMED: "in partly confirmed chunks",
-    Status.FAILED: "failed",
-    Status.SKIPPED: "finished earlier (journal)",
-    Status.DUPLICATE: "duplicates (sent once)",
+# Counted against the run: failed here, or would fail in any run.
+FAILURES: frozenset[Fate] = frozenset({Outcome.FAILED, Skip.INVALID})
+
+LABELS: dict[Fate, str] = {
+    Outcome.DELETED: "deleted",
+    Outcome.ADDED: "added",
+    Outcome.NOT_FOUND: "already gone",
+    Outcome.PARTLY_CONFIRMED: "in partly confirmed chunks",
+    Outcome.FAILED: "failed",
+    Skip.DUPLICATE: "duplicates (sent once)",
+    Skip.INVALID: "invalid",
+    Skip.PENDING: "pending (job not finished)",
 }
 
 
@@ -64,28 +61,34 @@ class Item:
     """One input item (a number) and what happened to it."""
 
     number: str
-    status: Status
+    fate: Fate
     message: str = ""
     attempts: int | None = None
+    place: str = ""  # where, when a run has several places (forget: a campaign, scheduled)
+
+    @property
+    def finished(self) -> bool:
+        return self.fate in FINISHED
 
 
 @dataclass(slots=True)
 class Tally:
-    """Counts per status, with the first few failures kept for the summary."""
+    """Counts per fate, with the first few failures (invalid lines included) kept for the
+    summary."""
 
-    counts: Counter[Status] = field(default_factory=Counter)
+    counts: Counter[Fate] = field(default_factory=Counter)
     first_failures: list[Item] = field(default_factory=list)
     keep_failures: int = 5
 
     def add(self, item: Item) -> None:
-        self.counts[item.status] += 1
-        if item.status is Status.FAILED and len(self.first_failures) < self.keep_failures:
+        self.counts[item.fate] += 1
+        if item.fate in FAILURES and len(self.first_failures) < self.keep_failures:
             self.first_failures.append(item)
 
     @property
     def processed(self) -> int:
-        """Items handled in this run (skipped ones and repeats excluded)."""
-        return sum(n for status, n in self.counts.items() if status.sent)
+        """Lines sent in this run (each an outcome of the operation)."""
+        return sum(n for fate, n in self.counts.items() if isinstance(fate, Outcome))
 
     @property
     def total(self) -> int:
@@ -93,13 +96,22 @@ class Tally:
 
     @property
     def failed(self) -> int:
-        return self.counts[Status.FAILED]
+        """Failed lines, invalid ones included: they make the exit code 1."""
+        return sum(self.counts[fate] for fate in FAILURES)
 
 
 def error_exit_code(error: OzoError) -> int:
     """2 for errors the user fixes in the arguments or the environment (input rejected
-    before sending, credentials refused, Redis unreachable); 1 for the service failing."""
-    if isinstance(error, AuthenticationError | RequestValidationError | CoordinationError):
+    before sending, credentials refused, a server or Redis that cannot be reached, a job
+    store that is not one or lacks the job named); 1 for the service failing."""
+    if isinstance(
+        error,
+        AuthenticationError
+        | RequestValidationError
+        | CoordinationError
+        | ServerUnreachableError
+        | JobStoreError,
+    ):
         return EXIT_USAGE
     return EXIT_FAILED
 

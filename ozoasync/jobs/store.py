@@ -372,14 +372,17 @@ class JobStore:
             )
         housekeeping = asyncio.create_task(self._housekeep(job, worker, lease, batch))
         try:
-            stream = job.operation.send(
-                client, self._claims(job, worker, batch, lease, poll), concurrency=concurrency
-            )
-            async with aclosing(stream) as results:  # type: ignore[type-var]
-                async for result in results:
-                    self._note(worker, result)
-                    if len(worker.unwritten) >= batch:
-                        await self._write(worker)
+            # The first batch is claimed before the SDK call starts: a job with nothing left
+            # ends here instead of handing the SDK an empty input.
+            first = await self._next_claim(job, worker, batch, lease, poll)
+            if first:
+                claims = self._claims(job, worker, batch, lease, poll, first)
+                stream = job.operation.send(client, claims, concurrency=concurrency)
+                async with aclosing(stream) as results:  # type: ignore[type-var]
+                    async for result in results:
+                        self._note(worker, result)
+                        if len(worker.unwritten) >= batch:
+                            await self._write(worker)
         finally:
             housekeeping.cancel()
             with suppress(asyncio.CancelledError):
@@ -410,23 +413,37 @@ class JobStore:
         worker.outcomes[outcome] += 1
 
     async def _claims(
-        self, job: Job, worker: _Worker, batch: int, lease: float, poll: float
+        self,
+        job: Job,
+        worker: _Worker,
+        batch: int,
+        lease: float,
+        poll: float,
+        rows: list[tuple[Any, ...]],
     ) -> AsyncIterator[str]:
         """The numbers this worker claims, as the SDK reads them: a batch is claimed only
         when the previous one has been read."""
-        while True:
-            rows = await self._claim(job, worker, batch, lease)
-            if not rows:
-                wait = await self._wait_for_work(job)
-                if wait is None:
-                    return
-                await asyncio.sleep(min(wait, poll))
-                continue
+        while rows:
             for row_id, number, maybe_sent in rows:
                 worker.held[number] = _Claimed(row_id, bool(maybe_sent))
             for _, number, _ in rows:
                 worker.started.add(number)
                 yield number
+            rows = await self._next_claim(job, worker, batch, lease, poll)
+
+    async def _next_claim(
+        self, job: Job, worker: _Worker, batch: int, lease: float, poll: float
+    ) -> list[tuple[Any, ...]]:
+        """The next batch; while other workers hold the rest, waits to take theirs over
+        should they die; empty when the job has nothing left."""
+        while True:
+            rows = await self._claim(job, worker, batch, lease)
+            if rows:
+                return rows
+            wait = await self._wait_for_work(job)
+            if wait is None:
+                return []
+            await asyncio.sleep(min(wait, poll))
 
     async def _claim(
         self, job: Job, worker: _Worker, batch: int, lease: float

@@ -132,7 +132,7 @@ async def test_failed_items_exit_1_and_are_retried_by_a_rerun_with_the_journal(
     fake.add_campaign(CAMPAIGN, present)
     fake.faults.queue(Fault.SERVER_ERROR, 2)
     source = write_lines(tmp_path / "numbers.txt", present)
-    journal = tmp_path / "journal.jsonl"
+    journal = tmp_path / "jobs.db"
     args = ("campaign-data", "delete", "--campaign", CAMPAIGN, *FAST, "--journal", str(journal))
 
     first = await ozoasync(*args, "--max-attempts", "1", "--concurrency", "1", source,
@@ -142,7 +142,6 @@ async def test_failed_items_exit_1_and_are_retried_by_a_rerun_with_the_journal(
     assert "failed" in first.stdout
     failed = set(present[:2])  # the first two requests met the 5xx, with no retry allowed
     assert fake.campaigns[CAMPAIGN] == failed
-    assert len(journal.read_text().splitlines()) == 8
     fake.requests.clear()
 
     second = await ozoasync(*args, source, env=cloudagent_env(fake))
@@ -265,9 +264,9 @@ async def test_an_unknown_campaign_stops_the_run_with_exit_2(
 
 async def test_dry_run_sends_nothing_and_counts(fake: FakeCloudAgent, tmp_path: Path) -> None:
     fake.add_campaign(CAMPAIGN, numbers(20))
-    lines = [*numbers(20), numbers(1)[0], "12-34", "+919876543210"]
+    lines = [*numbers(20), numbers(1)[0], "12-34x", "+91-98765-43210"]
     source = write_lines(tmp_path / "numbers.txt", lines)
-    journal, report = tmp_path / "journal.jsonl", tmp_path / "report.json"
+    journal, report = tmp_path / "jobs.db", tmp_path / "report.json"
 
     result = await ozoasync(
         "campaign-data", "delete", "--campaign", CAMPAIGN, "--dry-run", "--journal", str(journal),
@@ -285,7 +284,7 @@ async def test_dry_run_sends_nothing_and_counts(fake: FakeCloudAgent, tmp_path: 
         "to send": "21",
         "requests": "21",
     }
-    assert "'12-34'" in result.stdout
+    assert "'12-34x'" in result.stdout
     assert "about 12.2 s" in result.stdout  # 20 intervals of 0.612 s at 100 per 60 s
 
 
@@ -380,3 +379,39 @@ async def test_python_dash_m_runs_the_same_command_line() -> None:
 
     assert process.returncode == 2
     assert stderr.decode().startswith("ozoasync: error: argument COMMAND: invalid choice")
+
+
+async def test_a_rerun_of_a_finished_block_number_cleanup_exits_0(
+    fake: FakeCloudAgent, tmp_path: Path
+) -> None:
+    group = numbers(250)
+    fake.add_block_group(3, group)
+    source = write_lines(tmp_path / "numbers.txt", group)
+    report = tmp_path / "rerun.json"
+    args = ("block-numbers", "delete", "--group", "3")
+
+    first = await ozoasync(*args, source, env=cloudagent_env(fake))
+    again = await ozoasync(*args, "--report", str(report), source, env=cloudagent_env(fake))
+
+    assert first.code == 0, first.stdout
+    assert again.code == 0, again.stdout
+    assert counts(again.stdout) == {"already gone": "250", "failed": "0", "total": "250"}
+    rows = json.loads(report.read_text())["results"]
+    assert sorted(r["number"] for r in rows) == sorted(group)  # as given, each once
+    assert {r["outcome"] for r in rows} == {"not_found"}
+
+
+async def test_a_rerun_of_a_finished_isales_cleanup_exits_0(
+    isales_fake: FakeISales, tmp_path: Path
+) -> None:
+    kept, removed = numbers(5), numbers(120, start=8_000_000_000)
+    isales_fake.add_campaign(1, 42, [*kept, *removed])
+    source = write_lines(tmp_path / "delete.txt", removed)
+    args = ("isales", "caller-numbers", "delete", "--vdn", "1", "--campaign-id", "42", source)
+
+    first = await ozoasync(*args, env=isales_env(isales_fake))
+    again = await ozoasync(*args, env=isales_env(isales_fake))
+
+    assert first.code == 0, first.stdout
+    assert again.code == 0, again.stdout + again.stderr
+    assert isales_fake.caller_numbers(1, 42) == set(kept)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ozoasync.cli.inputs import InputError, Source, column_values, line_values, read
+from ozoasync.cli.inputs import InputError, Reader, Source, column_values, line_values, read
 
 
 def test_lines_are_stripped_and_blank_ones_skipped() -> None:
@@ -53,7 +53,7 @@ def test_a_file_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
 
 
 def test_stdin_is_read_when_the_path_is_a_dash() -> None:
-    assert list(read(Source("-"), io.StringIO("1\n2\n"))) == ["1", "2"]
+    assert list(read(Source("-"), io.BytesIO(b"1\n2\n"))) == ["1", "2"]
 
 
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
@@ -70,9 +70,30 @@ def test_a_binary_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_reading_is_lazy() -> None:
-    stream = io.StringIO("1\n2\n3\n")
+    stream = io.BytesIO(b"1\n2\n3\n")
     items = read(Source("-"), stream)
 
     assert next(items) == "1"
     assert stream.tell() == 2  # one line read, not the whole input
     assert list(items) == ["2", "3"]
+
+
+def test_comment_lines_are_ignored_in_lines_and_in_csv() -> None:
+    assert list(line_values(["# opt-outs of May\n", "1\n", "  # indented\n", "\n", "2\n"])) == [
+        "1",
+        "2",
+    ]
+    csv_lines = ["# exported by the CRM\n", "name,phone\n", "a,1\n", "# a note\n", "b,2\n"]
+    assert list(column_values(csv_lines, "phone", "x.csv")) == ["1", "2"]
+
+
+def test_the_reader_counts_the_bytes_it_has_consumed(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.txt"
+    path.write_bytes(b"111\n222\n333\n")
+    reader = Reader(Source(str(path)))
+    values = iter(reader)
+
+    assert next(values) == "111"
+    assert (reader.bytes_read, reader.size) == (4, 12)  # one line read, the size known
+    assert list(values) == ["222", "333"]
+    assert reader.bytes_read == 12

@@ -4,27 +4,28 @@ types, per-number results of chunks, and text helpers."""
 from __future__ import annotations
 
 import argparse
+import io
 import re
+import signal
 
 import pytest
+from rich.console import Console
 
 from ozoasync import (
     APIError,
     AuthenticationError,
-    BlockNumberDeletion,
-    CallerNumberDeletion,
     CoordinationError,
-    FailedChunk,
-    FailedNumber,
     InvalidParameterError,
     NotFoundError,
     OzoError,
     RateLimit,
     RequestValidationError,
     ServerError,
+    ServerUnreachableError,
     TransportError,
 )
-from ozoasync.cli.cloudagent import block_items
+from ozoasync.cli.bulk import BulkRun, Job, sendable
+from ozoasync.cli.common import explained, number_item
 from ozoasync.cli.config import (
     CloudAgentSettings,
     ConfigError,
@@ -34,13 +35,13 @@ from ozoasync.cli.config import (
     isales_settings,
     redis_settings,
 )
-from ozoasync.cli.dryrun import dry_run
-from ozoasync.cli.isales import confirmed_items
+from ozoasync.cli.interrupt import Interruption
 from ozoasync.cli.parser import build_parser, rate_limit
-from ozoasync.cli.progress import counts_text
+from ozoasync.cli.progress import LiveProgress, counts_text
 from ozoasync.cli.report import ReportError, report_format
-from ozoasync.cli.summary import duration_text
-from ozoasync.cli.tally import Item, Status, Tally, bulk_exit_code, error_exit_code
+from ozoasync.cli.summary import duration_text, least_duration
+from ozoasync.cli.tally import Item, Skip, Tally, bulk_exit_code, error_exit_code
+from ozoasync.results import NumberResult, Outcome
 from ozoasync.validation import phone_number
 
 ACCOUNT = {"OZONETEL_USERNAME": "acme", "OZONETEL_API_KEY": "KK-secret"}
@@ -147,6 +148,7 @@ def api_error(cls: type[APIError]) -> APIError:
         (CoordinationError("Redis is down"), 2),
         (api_error(ServerError), 1),
         (TransportError("timed out"), 1),
+        (ServerUnreachableError("connection refused"), 2),
         (api_error(NotFoundError), 1),  # a single operation's target: the item failed
     ],
 )
@@ -164,35 +166,77 @@ def test_error_exit_codes(error: OzoError, code: int) -> None:
         (1, api_error(NotFoundError), 2),  # iSales: the campaign does not exist
         (0, CoordinationError("Redis is down"), 2),
         (0, TransportError("timed out"), 1),
+        (0, ServerUnreachableError("connection refused"), 2),  # check the base URL
     ],
 )
 def test_bulk_exit_codes(failed: int, error: OzoError | None, code: int) -> None:
     assert bulk_exit_code(failed, error) == code
 
 
+@pytest.mark.parametrize(
+    ("argv", "variables"),
+    [
+        (["campaign-data", "delete", "--campaign", "x"], "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["block-numbers", "delete", "--group", "7"], "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["phones", "edit", "--number", "1", "--name", "a", "--new-number", "2"],
+         "OZONETEL_BASE_URL / OZONETEL_REGION"),
+        (["isales", "caller-numbers", "delete", "--vdn", "1", "--campaign-id", "2"],
+         "ISALES_BASE_URL"),
+    ],
+)  # fmt: skip
+def test_an_unreachable_server_names_the_variables_that_say_where_it_is(
+    argv: list[str], variables: str
+) -> None:
+    args = build_parser().parse_args(argv)
+    error = ServerUnreachableError("deleteCampaignData: cannot connect (refused)")
+    assert explained(error, args) == (
+        f"deleteCampaignData: cannot connect (refused) (check {variables}, and the network)"
+    )
+    assert explained(TransportError("timed out"), args) == "timed out"
+
+
 def test_tally_counts_and_keeps_the_first_failures() -> None:
     tally = Tally(keep_failures=2)
-    statuses = [Status.DELETED, Status.FAILED, Status.SKIPPED, Status.DUPLICATE, Status.FAILED]
-    for n, status in enumerate([*statuses, Status.FAILED]):
-        tally.add(Item(str(n), status))
+    fates = [Outcome.DELETED, Outcome.FAILED, Skip.PENDING, Skip.DUPLICATE, Skip.INVALID]
+    for n, fate in enumerate([*fates, Outcome.FAILED]):
+        tally.add(Item(str(n), fate))
 
     assert tally.total == 6
-    assert tally.processed == 4  # skipped and repeated items were not sent
-    assert tally.failed == 3
+    assert tally.processed == 3  # pending, repeated and invalid lines were not sent
+    assert tally.failed == 3  # invalid lines count as failed
     assert [item.number for item in tally.first_failures] == ["1", "4"]
 
 
-# --- dry run ---------------------------------------------------------------------------------
+# --- the input pipeline (real and dry runs) --------------------------------------------------
 
 
-def test_dry_run_counts_like_a_real_run() -> None:
-    items = ["1111", "2222", "1111", "x-1", "3333", "4444", "bad"]
+def test_one_pipeline_sets_aside_invalid_and_repeated_lines() -> None:
+    lines = ["1111", "+91-98765-43210", "1111", "x-1", "3333", "(022) 4000.1234", "bad",
+             "+919876543210"]  # fmt: skip
+    run = BulkRun(Job("op", "scope", phone_number))
+    set_aside: list[Item] = []
 
-    result = dry_run(items, finished={"3333"}, check=phone_number, per_request=2)
+    sent = list(sendable(lines, run.job, run, set_aside.extend, Interruption()))
 
-    assert (result.read, result.skipped, result.duplicates, result.invalid) == (7, 1, 1, 2)
-    assert (result.to_send, result.requests) == (3, 2)
-    assert [raw for raw, _ in result.first_invalid] == ["x-1", "bad"]
+    assert sent == ["1111", "+919876543210", "3333", "02240001234"]  # separators dropped
+    assert set_aside == [
+        Item("1111", Skip.DUPLICATE, "repeats an earlier line"),
+        Item("x-1", Skip.INVALID, "'x1' is not a phone number (digits, optionally a leading '+')"),
+        Item("bad", Skip.INVALID, "'bad' is not a phone number (digits, optionally a leading '+')"),
+        Item("+919876543210", Skip.DUPLICATE, "repeats an earlier line"),
+    ]
+    assert (run.lines_read, run.to_send) == (8, 4)
+
+
+def test_the_pipeline_stops_reading_at_a_signal() -> None:
+    interruption = Interruption()
+    run = BulkRun(Job("op", "scope", phone_number))
+    numbers = sendable(iter(["1", "2", "3"]), run.job, run, print, interruption)
+
+    assert next(numbers) == "1"
+    interruption.signum = signal.SIGTERM
+    assert list(numbers) == []
+    assert run.lines_read == 1
 
 
 @pytest.mark.parametrize(
@@ -205,9 +249,7 @@ def test_dry_run_counts_like_a_real_run() -> None:
     ],
 )
 def test_dry_run_duration(requests: int, limit: RateLimit | None, seconds: float | None) -> None:
-    result = dry_run([str(1000 + i) for i in range(requests)], set(), phone_number, 1)
-
-    assert result.duration(limit) == seconds
+    assert least_duration(requests, limit) == seconds
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -250,48 +292,16 @@ def test_report_format_must_be_known() -> None:
 # --- per-number results of chunked calls -----------------------------------------------------
 
 
-def test_block_items_follow_the_servers_errors() -> None:
-    result = BlockNumberDeletion(
-        deleted=("+919876543210",),
-        failed=(
-            FailedNumber(number="9876543211", reason="rejected by the server"),
-            FailedNumber(number="+15550001", reason="unknown"),
-        ),
-        deleted_count=1,
-        requests=1,
+def test_a_chunk_item_is_recorded_as_the_sdk_decided_it() -> None:
+    error = api_error(AuthenticationError)
+    assert number_item(NumberResult(number="1", outcome=Outcome.NOT_FOUND)) == Item(
+        "1", Outcome.NOT_FOUND
     )
-
-    assert block_items(["9876543210", "9876543211"], result) == [
-        Item("9876543210", Status.DELETED),
-        Item("9876543211", Status.FAILED, "rejected by the server"),
-        Item("+15550001", Status.FAILED, "unknown"),  # named by the server in its own form
-    ]
-
-
-@pytest.mark.parametrize(
-    ("result", "status", "message"),
-    [
-        (CallerNumberDeletion(count=2, requests=1), Status.DELETED, ""),
-        (
-            CallerNumberDeletion(count=1, requests=1),
-            Status.PARTLY_CONFIRMED,
-            "the server confirmed 1 of this request's 2 numbers",
-        ),
-        (
-            CallerNumberDeletion(
-                requests=1,
-                failed=(FailedChunk(numbers=("1", "2"), result_code="0200001", result_desc="no"),),
-            ),
-            Status.FAILED,
-            "0200001 no",
-        ),
-    ],
-)
-def test_confirmed_items(result: CallerNumberDeletion, status: Status, message: str) -> None:
-    assert confirmed_items(["1", "2"], result, Status.DELETED) == [
-        Item("1", status, message),
-        Item("2", status, message),
-    ]
+    assert number_item(NumberResult(number="2", outcome=Outcome.FAILED, error=error)) == Item(
+        "2", Outcome.FAILED, str(error)
+    )
+    partly = NumberResult(number="3", outcome=Outcome.PARTLY_CONFIRMED, message="2 of 3\nok")
+    assert number_item(partly) == Item("3", Outcome.PARTLY_CONFIRMED, "2 of 3 ok")
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -307,7 +317,25 @@ def test_duration_text(seconds: float, text: str) -> None:
 
 def test_counts_text_shows_what_happened() -> None:
     tally = Tally()
-    for status in (Status.DELETED, Status.DELETED, Status.NOT_FOUND, Status.SKIPPED):
+    for status in (Outcome.DELETED, Outcome.DELETED, Outcome.NOT_FOUND, Skip.PENDING):
         tally.add(Item("1", status))
 
     assert counts_text(tally) == "deleted 2 · already gone 1"
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_the_progress_bar_keeps_done_total_rate_and_eta(width: int) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=width, force_terminal=True, color_system=None)
+    tally = Tally()
+    for n in range(40):
+        tally.add(Item(str(n), Outcome.DELETED))
+    with LiveProgress(console, "deleting") as bar:
+        bar.update(tally, 100)
+
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())  # cursor movements
+    last = screen.rstrip().splitlines()[-1]
+    assert len(last) <= width
+    assert "40/100" in last
+    assert re.search(r"(-|\d+\.\d) */s", last)
+    assert re.search(r"ETA [-\d:]+", last)
