@@ -372,17 +372,18 @@ class JobStore:
             )
         housekeeping = asyncio.create_task(self._housekeep(job, worker, lease, batch))
         try:
-            # The first batch is claimed before the SDK call starts: a job with nothing left
-            # ends here instead of handing the SDK an empty input.
-            first = await self._next_claim(job, worker, batch, lease, poll)
-            if first:
-                claims = self._claims(job, worker, batch, lease, poll, first)
+            # One SDK call per run of claimable numbers; between them, wait to take over the
+            # numbers other workers hold should they die. The first batch is claimed before
+            # the call starts, so a job with nothing left never hands the SDK an empty input.
+            while first := await self._next_claim(job, worker, batch, lease, poll):
+                claims = self._claims(job, worker, batch, lease, first)
                 stream = job.operation.send(client, claims, concurrency=concurrency)
                 async with aclosing(stream) as results:  # type: ignore[type-var]
                     async for result in results:
                         self._note(worker, result)
                         if len(worker.unwritten) >= batch:
                             await self._write(worker)
+                await self._write(worker)
         finally:
             housekeeping.cancel()
             with suppress(asyncio.CancelledError):
@@ -413,23 +414,18 @@ class JobStore:
         worker.outcomes[outcome] += 1
 
     async def _claims(
-        self,
-        job: Job,
-        worker: _Worker,
-        batch: int,
-        lease: float,
-        poll: float,
-        rows: list[tuple[Any, ...]],
+        self, job: Job, worker: _Worker, batch: int, lease: float, rows: list[tuple[Any, ...]]
     ) -> AsyncIterator[str]:
         """The numbers this worker claims, as the SDK reads them: a batch is claimed only
-        when the previous one has been read."""
+        when the previous one has been read. Ends as soon as nothing is claimable, so that a
+        chunked call sends its last, partial chunk instead of waiting for more."""
         while rows:
             for row_id, number, maybe_sent in rows:
                 worker.held[number] = _Claimed(row_id, bool(maybe_sent))
             for _, number, _ in rows:
                 worker.started.add(number)
                 yield number
-            rows = await self._next_claim(job, worker, batch, lease, poll)
+            rows = await self._claim(job, worker, batch, lease)
 
     async def _next_claim(
         self, job: Job, worker: _Worker, batch: int, lease: float, poll: float
