@@ -26,8 +26,8 @@ from ozoasync.testing import FakeCloudAgent
 from ozoasync.testing.readings import max_in_window
 
 WORKER = Path(__file__).with_name("job_worker.py")
-# 3,000 keeps the suite fast on two cores; OZO_TEST_JOB_NUMBERS=20000 is the full-size run.
-NUMBERS = int(os.environ.get("OZO_TEST_JOB_NUMBERS", "3000"))
+# 2,000 keeps the suite fast on two cores; OZO_TEST_JOB_NUMBERS=20000 is the full-size run.
+NUMBERS = int(os.environ.get("OZO_TEST_JOB_NUMBERS", "2000"))
 MAX_REQUESTS, PERIOD = 50, 0.25
 BATCH, CONCURRENCY, LEASE = 50, 8, 2.0
 
