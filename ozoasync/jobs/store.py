@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -380,14 +380,16 @@ class JobStore:
                 stream = job.operation.send(client, claims, concurrency=concurrency)
                 async with aclosing(stream) as results:  # type: ignore[type-var]
                     async for result in results:
+                        if housekeeping.done():
+                            housekeeping.result()  # raises what stopped the lease renewal
                         self._note(worker, result)
                         if len(worker.unwritten) >= batch:
                             await self._write(worker)
                 await self._write(worker)
         finally:
             housekeeping.cancel()
-            with suppress(asyncio.CancelledError):
-                await housekeeping
+            # Its failure, if any, was raised above; the release below must still run.
+            await asyncio.gather(housekeeping, return_exceptions=True)
             await self._write(worker)
             await self._release(job, worker)
         return WorkReport(finished=sum(worker.outcomes.values()), outcomes=dict(worker.outcomes))

@@ -85,7 +85,10 @@ async def test_three_workers_one_killed_finish_every_number_once(
             await asyncio.sleep(0.2)
         workers[0].send_signal(signal.SIGKILL)
         outputs = await asyncio.gather(
-            *(asyncio.wait_for(worker.communicate(), 120) for worker in workers)
+            *(
+                asyncio.wait_for(worker.communicate(), 60 + 3 * NUMBERS * PERIOD / MAX_REQUESTS)
+                for worker in workers
+            )
         )
         assert workers[0].returncode == -signal.SIGKILL
         for worker, (_, errors) in zip(workers[1:], outputs[1:], strict=True):
