@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import msgspec
 
+from .. import validation
 from ..errors import OzoError, RequestValidationError, dooms_later_requests
 from ..results import NumberResult, Outcome
 from .backend import (
@@ -176,6 +177,9 @@ class JobStore:
         stored FINISHED/FAILED with the validation message, never sent. ``name`` defaults to
         the operation, its target and the account. Raises JobConflictError when ``name`` is
         taken by another operation, target or account."""
+        batch = validation.positive_int(batch, "batch")
+        if name is not None:
+            name = validation.non_empty_text(name, "name")
         spec = encode_operation(operation)
         account_text = msgspec.json.encode(account).decode()
         name = name or f"{operation.describe()} @ {account.label}"
@@ -355,6 +359,10 @@ class JobStore:
         token budget, coordination store, server unreachable) stops the worker: the numbers
         it holds go back to pending and the error is raised. Cancelling the call does the
         same, promptly."""
+        batch = validation.positive_int(batch, "batch")
+        concurrency = validation.positive_int(concurrency, "concurrency")
+        if not lease > 0 or not poll > 0:
+            raise RequestValidationError("lease", "lease and poll must be positive seconds")
         job = await self._resolve(job)
         if not job.account.matches(client) or job.operation.vendor != job.account.vendor:
             raise AccountMismatchError(job.name, job.account.label, describe_client(client))
@@ -370,7 +378,7 @@ class JobStore:
                     )
                 ]
             )
-        housekeeping = asyncio.create_task(self._housekeep(job, worker, lease, batch))
+        housekeeping = asyncio.create_task(self._housekeep(job, worker, lease))
         try:
             # One SDK call per run of claimable numbers; between them, wait to take over the
             # numbers other workers hold should they die. The first batch is claimed before
@@ -501,7 +509,7 @@ class JobStore:
             return None
         return float(max(earliest - now, 0.05))
 
-    async def _housekeep(self, job: Job, worker: _Worker, lease: float, batch: int) -> None:
+    async def _housekeep(self, job: Job, worker: _Worker, lease: float) -> None:
         """Write finished outcomes a few times a second; renew this worker's leases."""
         renew_every = lease / 3
         renewed = time.monotonic()
