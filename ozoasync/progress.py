@@ -48,8 +48,10 @@ class ProgressTracker:
             self._callback(self.snapshot())
 
     def record_items(self, items: Iterable[NumberResult]) -> None:
-        """A chunk's items finished: one callback for all of them."""
+        """A chunk's items finished: one callback for all of them (counted only when there
+        is a callback to tell: this runs for every chunk of a bulk call)."""
+        if self._callback is None:
+            return
         for outcome, count in Counter(item.outcome for item in items).items():
             self._counts[outcome] += count
-        if self._callback is not None:
-            self._callback(self.snapshot())
+        self._callback(self.snapshot())

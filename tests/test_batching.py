@@ -11,8 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ozoasync import RequestValidationError
-from ozoasync.batching import Batch, Numbers, batches
-from ozoasync.validation import phone_number
+from ozoasync.batching import DEDUPE_WINDOW, Batch, Numbers, batches
+from ozoasync.validation import (
+    access_code,
+    phone_number,
+    plain_access_codes,
+    plain_phone_numbers,
+)
 
 
 def lazily(items: list[str]) -> Iterator[str]:
@@ -132,3 +137,55 @@ def test_lazy_sources_send_every_valid_item_and_reject_the_rest(
         dict.fromkeys(n for n in numbers if n not in valid)
     )
     assert all(len(batch.items) <= size for batch in result)
+
+
+# --- the batch fast path agrees with the per-item checks --------------------------------------
+
+_item = st.one_of(
+    st.text(alphabet="0123456789+ \t٣x", max_size=27),
+    st.integers(0, 99),
+    st.none(),
+)
+
+
+@given(st.lists(_item, min_size=1, max_size=8))
+def test_a_plain_batch_is_one_every_per_item_check_returns_unchanged(values: list[object]) -> None:
+    for plain, check in ((plain_phone_numbers, phone_number), (plain_access_codes, access_code)):
+        if plain(values):
+            assert [check(v, "numbers") for v in values] == values
+    if all(isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 24 for v in values):
+        assert plain_phone_numbers(values)
+        assert plain_access_codes(values)
+
+
+@given(st.lists(_item, min_size=1, max_size=40), st.integers(1, 7))
+def test_batches_equal_the_item_by_item_reading(values: list[object], size: int) -> None:
+    result = asyncio.run(collect(lazily(values), size))  # type: ignore[arg-type]
+    expected_items: list[str] = []
+    expected_rejected: list[str] = []
+    for value in values:
+        try:
+            item = phone_number(value, "numbers")
+        except RequestValidationError:
+            text = str(value)
+            if not isinstance(value, str) or text not in expected_rejected:
+                expected_rejected.append(text)
+            continue
+        if item not in expected_items:
+            expected_items.append(item)
+    assert [item for batch in result for item in batch.items] == expected_items
+    assert [raw for batch in result for raw, _ in batch.rejected] == expected_rejected
+
+
+async def test_repeats_are_dropped_within_the_window_and_sent_again_beyond_it() -> None:
+    first = [str(10**9 + n) for n in range(DEDUPE_WINDOW)]
+    later = [str(2 * 10**9 + n) for n in range(DEDUPE_WINDOW)]
+    near = await collect([*first, first[0], first[-1]], size=100)
+    assert sum(len(b.items) for b in near) == DEDUPE_WINDOW
+    newest = str(3 * 10**9)
+    far = await collect(lazily([*first, *later, *later, newest, first[0]]), size=100)
+    # first[0] was followed by 2 x DEDUPE_WINDOW other distinct numbers: forgotten, sent again;
+    # the repeats of `later`, within the window, were dropped.
+    flat = [item for batch in far for item in batch.items]
+    assert flat.count(first[0]) == 2
+    assert len(flat) == 2 * DEDUPE_WINDOW + 2

@@ -4,6 +4,7 @@ what became of each number decided here (:func:`decide`)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from itertools import repeat
 from typing import Any
 
 from .. import validation
@@ -54,32 +55,48 @@ def match_spellings(sent: list[str], spelled: list[str]) -> list[int | None]:
     it names (each sent number named at most once), or None.
 
     The server may echo a number as sent or normalise it to ``+<country><number>``. Every
-    answer is matched as sent first, then as ``+`` and the number sent, then as ``+``, a
-    country code of 1 to 3 digits and the number sent: a number the server spelled exactly
-    is never taken by another's normalised spelling."""
-    matched: list[int | None] = [None] * len(spelled)
-    taken: set[int] = set()
-
-    def match(candidates: dict[str, int], spellings: Any) -> None:
-        for position, text in enumerate(spelled):
-            if matched[position] is not None:
-                continue
-            for spelling in spellings(text):
-                index = candidates.get(spelling)
-                if index is not None and index not in taken:
-                    matched[position] = index
-                    taken.add(index)
-                    break
-
-    match({number: i for i, number in enumerate(sent)}, lambda text: (text,))
-    if len(taken) < len(sent) and any(position is None for position in matched):
-        bare = {number: i for i, number in enumerate(sent) if not number.startswith("+")}
-        match(bare, lambda text: (text[1:],) if text.startswith("+") else ())
-        match(
-            bare,
-            lambda text: tuple(text[k:] for k in (2, 3, 4)) if text.startswith("+") else (),
-        )
+    answer is matched as sent first; what is left, as ``+`` and a number sent without one;
+    then as ``+``, a country code (1 to 3 digits, shortest first) and such a number. A code
+    found for one answer is tried on all of them at once (a server normalises with one code),
+    so a chunk costs a few dictionary passes however it is spelled; a number the server
+    spelled exactly is never taken by another's normalised spelling."""
+    unmatched = {number: index for index, number in enumerate(sent)}  # popped when named
+    matched = list(map(unmatched.pop, spelled, repeat(None)))
+    if not unmatched or None not in matched:
+        return matched
+    bare = {number: index for number, index in unmatched.items() if number[0] != "+"}
+    left = [p for p, index in enumerate(matched) if index is None and spelled[p][:1] == "+"]
+    left = _match_prefixed("+", left, spelled, bare, matched)
+    while left and bare:
+        text = spelled[left[0]]
+        prefix = next((text[:cut] for cut in (2, 3, 4) if text[cut:] in bare), None)
+        if prefix is None:
+            left.pop(0)  # no code makes this answer a number sent
+        else:
+            left = _match_prefixed(prefix, left, spelled, bare, matched)
     return matched
+
+
+def _match_prefixed(
+    prefix: str,
+    left: list[int],
+    spelled: list[str],
+    bare: dict[str, int],
+    matched: list[int | None],
+) -> list[int]:
+    """Match the answers at ``left`` spelled ``prefix`` + a number of ``bare`` (popped when
+    named); the positions still unmatched."""
+    named = {prefix + number: number for number in bare}
+    numbers = list(map(named.pop, [spelled[p] for p in left], repeat(None)))
+    if numbers.count(None) == len(numbers):
+        return left  # the usual miss of a whole pass, at C speed
+    still = []
+    for position, number in zip(left, numbers, strict=True):
+        if number is None:
+            still.append(position)
+        else:
+            matched[position] = bare.pop(number)
+    return still
 
 
 def decide(numbers: list[str], delivered: Delivered[wire.BlockOutput]) -> tuple[NumberResult, ...]:
@@ -92,27 +109,30 @@ def decide(numbers: list[str], delivered: Delivered[wire.BlockOutput]) -> tuple[
     confirmed and no ``error``; sending it again is safe and settles it.
     """
     output = delivered.value
-    errors = failed_entries(output.error)
+    errors = failed_entries(output.error) if output.error else []
     spelled = [*map(str, output.success), *(entry.number for entry in errors)]
-    outcomes: list[NumberResult | None] = [None] * len(numbers)
+    successes = len(output.success)
+    items: list[NumberResult | None] = [None] * len(numbers)
     for position, index in enumerate(match_spellings(numbers, spelled)):
         if index is None:
             continue
-        number = numbers[index]
-        if position < len(output.success):
-            outcomes[index] = NumberResult(number=number, outcome=Outcome.DELETED)
+        if position < successes:
+            items[index] = NumberResult(number=numbers[index], outcome=Outcome.DELETED)
         elif delivered.answer_lost:
-            outcomes[index] = NumberResult(
-                number=number, outcome=Outcome.DELETED, message=DELETED_BY_LOST_ATTEMPT
+            items[index] = NumberResult(
+                number=numbers[index], outcome=Outcome.DELETED, message=DELETED_BY_LOST_ATTEMPT
             )
         else:
-            reason = errors[position - len(output.success)].reason
-            outcomes[index] = NumberResult(number=number, outcome=Outcome.NOT_FOUND, message=reason)
+            items[index] = NumberResult(
+                number=numbers[index],
+                outcome=Outcome.NOT_FOUND,
+                message=errors[position - successes].reason,
+            )
     return tuple(
-        item
-        if item is not None
-        else NumberResult(number=number, outcome=Outcome.FAILED, message=NOT_CONFIRMED)
-        for number, item in zip(numbers, outcomes, strict=True)
+        NumberResult(number=number, outcome=Outcome.FAILED, message=NOT_CONFIRMED)
+        if item is None
+        else item
+        for number, item in zip(numbers, items, strict=True)
     )
 
 

@@ -1,8 +1,9 @@
 """FakeISales: an emulator of CC-iSales outbound campaigns on real loopback HTTP(S).
 
-It verifies every request's C2 signature by recomputing it from the bytes it received, with the
-SDK's own pure signing functions (HTTP 401 when it does not match), and answers with the
-vendor's envelope and codes.
+It verifies every request's C2 signature by recomputing it from the bytes it received, with a
+verifier of its own (``_c2``: written from the vendor's description, sharing no code with the
+client's signing, so a client bug cannot pass; HTTP 401 when it does not match), and answers
+with the vendor's envelope and codes.
 
 Choices where the vendor's pages are silent (documented here, so tests can rely on them):
 
@@ -35,7 +36,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from ..isales import signing, wire
+from ..isales import wire
+from . import _c2
 from ._server import EmulatorServer, json_response
 from .faults import FaultPlan
 
@@ -247,33 +249,31 @@ class FakeISales(EmulatorServer):
 
     def signature_problem(self, request: web.Request, body: bytes) -> str | None:
         """Why the request's C2 signature is refused, or None when it holds."""
-        parsed = signing.parse_authorization(request.headers.get("Authorization", ""))
+        parsed = _c2.read_header(request.headers.get("Authorization", ""))
         if parsed is None:
             return "missing or malformed Authorization"
         if parsed.app_key != self.app_key:
             return "unknown app key"
         try:
-            signed_at = signing.parse_timestamp(parsed.timestamp)
+            signed_at = _c2.read_timestamp(parsed.timestamp)
         except ValueError:
             return "malformed timestamp"
         skew = abs((datetime.now(UTC) - signed_at).total_seconds())
         if self.max_clock_skew is not None and skew > self.max_clock_skew:
             return "timestamp outside the allowed clock skew"
-        if "host" not in parsed.signed_headers:
-            return "the host header must be signed"
+        problem = _c2.names_problem(parsed)
+        if problem is not None:
+            return problem
         if any(name not in request.headers for name in parsed.signed_headers):
             return "a signed header is missing"
-        expected = signing.signature(
-            signing.Signable(
-                method=request.method,
-                path=request.rel_url.raw_path,
-                query=list(request.rel_url.query.items()),
-                headers={name: request.headers[name] for name in parsed.signed_headers},
-                body=body,
-            ),
-            app_key=self.app_key,
-            app_secret=self.app_secret,
-            timestamp=parsed.timestamp,
+        expected = _c2.expected_signature(
+            parsed,
+            secret=self.app_secret,
+            method=request.method,
+            path=request.rel_url.raw_path,
+            query=request.rel_url.query.items(),
+            headers={name: request.headers[name] for name in parsed.signed_headers},
+            body=body,
         )
         if not hmac.compare_digest(expected, parsed.signature):
             return "signature does not match"

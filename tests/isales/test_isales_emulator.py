@@ -3,7 +3,13 @@ vendor's rules and codes, as requests made by hand (not by the client) show."""
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import hmac
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 import msgspec
@@ -11,7 +17,7 @@ import pytest
 from isales_helpers import RawSender
 
 from ozoasync.isales import signing
-from ozoasync.testing import FakeISales
+from ozoasync.testing import FakeISales, _c2, _isales
 from ozoasync.testing._isales import KEEP_ONE_DESCRIPTION
 
 PATH = "/rest/isales/v1/openapi/campaigns/1/callerNo/42"
@@ -212,3 +218,88 @@ async def test_strict_rate_limit_answers_429_with_retry_after() -> None:
             assert (first, response.status) == (200, 429)
             assert int(response.headers["Retry-After"]) >= 1
         assert [r.rejected for r in fake.requests] == [False, True]
+
+
+# --- the emulator is an oracle of its own: a wrong canonical form never passes ---------------
+
+
+def hand_signed(
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    host: str,
+    body: bytes,
+    *,
+    mistake: str | None = None,
+) -> str:
+    """A C2 header computed here from the vendor's steps (neither the client's signing nor
+    the emulator's), with one deliberate ``mistake`` in the canonical form."""
+
+    def enc(data: str | bytes) -> str:
+        escaped = quote(data, safe="")
+        if mistake == "lower-case hex escapes":
+            escaped = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), escaped)
+        return escaped
+
+    pairs = [f"{enc(k)}={enc(v)}" for k, v in query]
+    if mistake != "query in the order sent":
+        pairs.sort()
+    signed_body = enc(body) if body else ""
+    if mistake == "body not encoded":
+        signed_body = body.decode()
+    canonical = (
+        f"{method}\n{path}\n"
+        + ("&".join(pairs) + "\n" if pairs else "")
+        + f"host\nhost:{enc(host)}\n{signed_body}"
+    )
+    timestamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    prefix = f"auth-v2/AK-demo/{timestamp}/host"
+    key = hmac.new(b"SK-demo", prefix.encode(), hashlib.sha256).hexdigest()
+    signature = hmac.new(key.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    return f"{prefix}/{signature}"
+
+
+@pytest.mark.parametrize(
+    "mistake", [None, "lower-case hex escapes", "query in the order sent", "body not encoded"]
+)
+async def test_a_signature_over_a_wrong_canonical_form_is_rejected(
+    fake_isales: FakeISales, raw: RawSender, mistake: str | None
+) -> None:
+    fake_isales.add_campaign(1, 42, ["13800000001", "13800000002"])
+    query = [("rowsPerPage", "20"), ("curPage", "1")]  # not in sorted order
+    body = caller_body("13800000001")
+    header = hand_signed("DELETE", PATH, query, raw.host, body, mistake=mistake)
+
+    status, answer = await raw.send("DELETE", PATH, body, query=dict(query), authorization=header)
+
+    if mistake is None:  # the hand-made signer is right: the same request passes
+        assert (status, answer["resultCode"]) == (200, "0200000")
+        assert fake_isales.caller_numbers(1, 42) == {"13800000002"}
+    else:
+        assert status == 401
+        assert "signature does not match" in answer["resultDesc"]
+        assert fake_isales.caller_numbers(1, 42) == {"13800000001", "13800000002"}
+
+
+@pytest.mark.parametrize(
+    ("names", "problem"),
+    [("content-type", "the host header must be signed"), ("host;content-type", "sorted")],
+)
+async def test_signed_header_names_must_include_host_and_be_sorted(
+    fake_isales: FakeISales, raw: RawSender, names: str, problem: str
+) -> None:
+    header = raw.authorization("GET", CAMPAIGN_PATH).rsplit("/", 2)[0] + f"/{names}/abc"
+    status, answer = await raw.send("GET", CAMPAIGN_PATH, authorization=header)
+    assert status == 401
+    assert problem in answer["resultDesc"]
+
+
+def test_the_emulator_shares_no_signing_code_with_the_client() -> None:
+    imported = set()
+    for module in (_isales, _c2):
+        for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+    assert not {name for name in imported if "signing" in name or "auth" in name}, imported
