@@ -9,9 +9,9 @@ open: subclass :class:`Operation` with a ``tag=`` and decorate it with :func:`op
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import aclosing
-from typing import Any, ClassVar, Literal, Protocol, TypeVar, Union, cast
+from typing import Any, ClassVar, Literal, TypeVar, Union, cast
 from urllib.parse import urlsplit
 
 import msgspec
@@ -19,7 +19,7 @@ import msgspec
 from .. import validation
 from ..cloudagent.client import CloudAgentClient
 from ..isales.client import ISalesClient
-from ..results import NumberResult
+from ..results import BlockNumberChunk, CallerNumberChunk, NumberResult
 
 Vendor = Literal["cloudagent", "isales"]
 
@@ -117,22 +117,13 @@ def encode_operation(op: Operation) -> str:
     return msgspec.json.encode(op).decode()
 
 
-async def _flatten(chunks: AsyncIterator[Any]) -> AsyncIterator[NumberResult]:
+async def _flatten(
+    chunks: AsyncIterator[BlockNumberChunk] | AsyncIterator[CallerNumberChunk],
+) -> AsyncIterator[NumberResult]:
     async with aclosing(chunks) as stream:  # type: ignore[type-var]
         async for chunk in stream:
             for item in chunk.items:
                 yield item
-
-
-class _ChunkCall(Protocol):
-    def __call__(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]: ...
-
-
-def _chunk_call(group: object, name: str) -> _ChunkCall:
-    """The SDK's chunk-stream call ``name`` of an endpoint group (``delete_chunks``,
-    ``add_chunks``): the per-number truth of chunked calls."""
-    call: Callable[..., AsyncIterator[Any]] = getattr(group, name)
-    return call
 
 
 @operation
@@ -174,7 +165,7 @@ class DeleteBlockNumbers(Operation, frozen=True, kw_only=True, tag="block-number
         self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
     ) -> AsyncIterator[NumberResult]:
         ca = cast(CloudAgentClient, client)
-        return _flatten(_chunk_call(ca.block_numbers, "delete_chunks")(self.group_id, numbers))
+        return _flatten(ca.block_numbers.delete_chunks(self.group_id, numbers))
 
 
 @operation
@@ -195,8 +186,7 @@ class DeleteCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numb
         self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
     ) -> AsyncIterator[NumberResult]:
         isales = cast(ISalesClient, client)
-        call = _chunk_call(isales.caller_numbers, "delete_chunks")
-        return _flatten(call(self.vdn_id, self.campaign_id, numbers))
+        return _flatten(isales.caller_numbers.delete_chunks(self.vdn_id, self.campaign_id, numbers))
 
 
 @operation
@@ -218,8 +208,10 @@ class AddCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numbers
         self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
     ) -> AsyncIterator[NumberResult]:
         isales = cast(ISalesClient, client)
-        call = _chunk_call(isales.caller_numbers, "add_chunks")
-        return _flatten(call(self.vdn_id, self.campaign_id, numbers, priority=self.priority))
+        chunks = isales.caller_numbers.add_chunks(
+            self.vdn_id, self.campaign_id, numbers, priority=self.priority
+        )
+        return _flatten(chunks)
 
 
 __all__ = [

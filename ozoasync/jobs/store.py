@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import msgspec
 
+from .. import validation
 from ..errors import OzoError, RequestValidationError, dooms_later_requests
 from ..results import NumberResult, Outcome
 from .backend import (
@@ -176,6 +177,9 @@ class JobStore:
         stored FINISHED/FAILED with the validation message, never sent. ``name`` defaults to
         the operation, its target and the account. Raises JobConflictError when ``name`` is
         taken by another operation, target or account."""
+        batch = validation.positive_int(batch, "batch")
+        if name is not None:
+            name = validation.non_empty_text(name, "name")
         spec = encode_operation(operation)
         account_text = msgspec.json.encode(account).decode()
         name = name or f"{operation.describe()} @ {account.label}"
@@ -355,6 +359,10 @@ class JobStore:
         token budget, coordination store, server unreachable) stops the worker: the numbers
         it holds go back to pending and the error is raised. Cancelling the call does the
         same, promptly."""
+        batch = validation.positive_int(batch, "batch")
+        concurrency = validation.positive_int(concurrency, "concurrency")
+        if not lease > 0 or not poll > 0:
+            raise RequestValidationError("lease", "lease and poll must be positive seconds")
         job = await self._resolve(job)
         if not job.account.matches(client) or job.operation.vendor != job.account.vendor:
             raise AccountMismatchError(job.name, job.account.label, describe_client(client))
@@ -370,23 +378,26 @@ class JobStore:
                     )
                 ]
             )
-        housekeeping = asyncio.create_task(self._housekeep(job, worker, lease, batch))
+        housekeeping = asyncio.create_task(self._housekeep(job, worker, lease))
         try:
-            # The first batch is claimed before the SDK call starts: a job with nothing left
-            # ends here instead of handing the SDK an empty input.
-            first = await self._next_claim(job, worker, batch, lease, poll)
-            if first:
-                claims = self._claims(job, worker, batch, lease, poll, first)
+            # One SDK call per run of claimable numbers; between them, wait to take over the
+            # numbers other workers hold should they die. The first batch is claimed before
+            # the call starts, so a job with nothing left never hands the SDK an empty input.
+            while first := await self._next_claim(job, worker, batch, lease, poll):
+                claims = self._claims(job, worker, batch, lease, first)
                 stream = job.operation.send(client, claims, concurrency=concurrency)
                 async with aclosing(stream) as results:  # type: ignore[type-var]
                     async for result in results:
+                        if housekeeping.done():
+                            housekeeping.result()  # raises what stopped the lease renewal
                         self._note(worker, result)
                         if len(worker.unwritten) >= batch:
                             await self._write(worker)
+                await self._write(worker)
         finally:
             housekeeping.cancel()
-            with suppress(asyncio.CancelledError):
-                await housekeeping
+            # Its failure, if any, was raised above; the release below must still run.
+            await asyncio.gather(housekeeping, return_exceptions=True)
             await self._write(worker)
             await self._release(job, worker)
         return WorkReport(finished=sum(worker.outcomes.values()), outcomes=dict(worker.outcomes))
@@ -413,23 +424,18 @@ class JobStore:
         worker.outcomes[outcome] += 1
 
     async def _claims(
-        self,
-        job: Job,
-        worker: _Worker,
-        batch: int,
-        lease: float,
-        poll: float,
-        rows: list[tuple[Any, ...]],
+        self, job: Job, worker: _Worker, batch: int, lease: float, rows: list[tuple[Any, ...]]
     ) -> AsyncIterator[str]:
         """The numbers this worker claims, as the SDK reads them: a batch is claimed only
-        when the previous one has been read."""
+        when the previous one has been read. Ends as soon as nothing is claimable, so that a
+        chunked call sends its last, partial chunk instead of waiting for more."""
         while rows:
             for row_id, number, maybe_sent in rows:
                 worker.held[number] = _Claimed(row_id, bool(maybe_sent))
             for _, number, _ in rows:
                 worker.started.add(number)
                 yield number
-            rows = await self._next_claim(job, worker, batch, lease, poll)
+            rows = await self._claim(job, worker, batch, lease)
 
     async def _next_claim(
         self, job: Job, worker: _Worker, batch: int, lease: float, poll: float
@@ -503,7 +509,7 @@ class JobStore:
             return None
         return float(max(earliest - now, 0.05))
 
-    async def _housekeep(self, job: Job, worker: _Worker, lease: float, batch: int) -> None:
+    async def _housekeep(self, job: Job, worker: _Worker, lease: float) -> None:
         """Write finished outcomes a few times a second; renew this worker's leases."""
         renew_every = lease / 3
         renewed = time.monotonic()

@@ -13,7 +13,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ozoasync import AuthenticationError, CloudAgentClient, Outcome, RetryPolicy
+from ozoasync import (
+    AuthenticationError,
+    CloudAgentClient,
+    Outcome,
+    RequestValidationError,
+    RetryPolicy,
+)
 from ozoasync.jobs import (
     Account,
     AccountMismatchError,
@@ -239,6 +245,23 @@ async def test_failed_numbers_are_sent_again_only_on_request_and_lost_answers_co
     assert rows["bad"].attempts == 0
     assert rows["bad"].outcome is Outcome.FAILED
     assert fake.campaigns["spring"] == set()
+
+
+async def test_bad_arguments_are_refused_before_anything_is_stored(
+    store: JobStore, fake: FakeCloudAgent
+) -> None:
+    with pytest.raises(RequestValidationError, match="batch"):
+        await store.submit(SPRING, numbers(3), account=account(fake), batch=0)
+    with pytest.raises(RequestValidationError, match="name"):
+        await store.submit(SPRING, numbers(3), account=account(fake), name=" ")
+    assert await store.jobs() == []
+    job = await store.submit(SPRING, numbers(3), account=account(fake))
+    async with client_for(fake) as ca:
+        with pytest.raises(RequestValidationError, match="concurrency"):
+            await store.work(job, ca, concurrency=0)
+        with pytest.raises(RequestValidationError, match="lease"):
+            await store.work(job, ca, lease=0)
+    assert fake.requests == []
 
 
 async def test_work_refuses_a_client_of_another_account(
