@@ -50,7 +50,13 @@ from .results import (
     enc_hook,
     to_json,
 )
-from .transport.coordination import Coordination, InProcessCoordination, TokenBudget
+from .transport.coordination import (
+    Coordination,
+    InProcessCoordination,
+    ScheduleStore,
+    TokenBudget,
+    TokenStore,
+)
 from .transport.observe import AttemptInfo, GiveUpInfo, Hooks, RateLimitWaitInfo
 from .transport.ratelimit import RateLimit
 from .transport.redis_coordination import RedisCoordination
@@ -100,6 +106,7 @@ __all__ = [
     "RequestValidationError",
     "ResponseDecodeError",
     "RetryPolicy",
+    "ScheduleStore",
     "ScheduledDataDeletion",
     "ScheduledNumberResult",
     "ScheduledRow",
@@ -109,6 +116,7 @@ __all__ = [
     "Token",
     "TokenBudget",
     "TokenBudgetExhaustedError",
+    "TokenStore",
     "TransportError",
     "__version__",
     "enc_hook",
