@@ -368,10 +368,19 @@ async def test_a_sessions_raise_for_status_changes_nothing(raise_for_status: obj
 # --- a dead server ---------------------------------------------------------------------------
 
 
+# The rule is about failures, not pace: at the vendor's pace the same sends take 0.6 s each.
+NO_LIMIT = {"deleteCampaignData": None}
+
+
 async def test_delete_many_against_a_closed_port_stops_as_unreachable() -> None:
     fast = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
     async with CloudAgentClient(
-        USER, KEY, base_url=f"http://127.0.0.1:{closed_port()}", retry=fast, timeout=2.0
+        USER,
+        KEY,
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        retry=fast,
+        timeout=2.0,
+        rate_limits=NO_LIMIT,
     ) as ca:
         results: list[CampaignDataDeletion] = []
         with pytest.raises(ServerUnreachableError) as raised:
@@ -386,7 +395,12 @@ async def test_delete_many_against_a_closed_port_stops_as_unreachable() -> None:
 async def test_after_three_unreachable_calls_the_next_fails_after_one_attempt() -> None:
     fast = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
     async with CloudAgentClient(
-        USER, KEY, base_url=f"http://127.0.0.1:{closed_port()}", retry=fast, timeout=2.0
+        USER,
+        KEY,
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        retry=fast,
+        timeout=2.0,
+        rate_limits=NO_LIMIT,
     ) as ca:
         errors = []
         for number in numbers(4):
