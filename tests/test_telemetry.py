@@ -453,6 +453,8 @@ async def test_a_cancelled_call_ends_its_span_and_is_counted_as_cancelled(sdk: C
     assert (attempt_span.attributes or {})["ozoasync.outcome"] == "CancelledError"
     points = sdk.points()
     cancelled = {"ozoasync__endpoint": "deleteCampaignData", "ozoasync__outcome": "CancelledError"}
-    assert value_of(points, "ozoasync.calls", **cancelled) - value_of(
-        before, "ozoasync.calls", **cancelled
-    ) == 1
+    assert (
+        value_of(points, "ozoasync.calls", **cancelled)
+        - value_of(before, "ozoasync.calls", **cancelled)
+        == 1
+    )

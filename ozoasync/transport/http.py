@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import sys
 import time
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import DoAttempt, DoSleep, RetryCallState, Retrying
 
 from ..errors import (
     APIError,
@@ -292,7 +293,7 @@ class Transport:
         ``authenticator`` replaces the client's for this call (token generation)."""
         run = _Run(self, call, interpret, authenticator or self.authenticator)
         try:
-            value: T = await self._retrying(_Run.attempt, run)
+            value: T = await run.attempts(self._retrying)
         except OzoError as error:
             raise run.failed(error) from None
         except BaseException as interrupted:
@@ -304,15 +305,14 @@ class Transport:
         return Delivered(value, run.sent, run.answer_lost)
 
 
-def _retrying() -> AsyncRetrying:
-    """The one tenacity loop of a transport and its views, built once: its callbacks find
-    the call they answer for as the attempt's argument (``state.args[0]``, a :class:`_Run`).
-    Sharing it across concurrent calls is sound because tenacity's per-iteration
-    bookkeeping runs these callbacks back to back without yielding to the event loop (none
-    of them awaits anything); the attempt and the sleep, which do, run outside it."""
-    return AsyncRetrying(
-        stop=_stop, wait=_wait, retry=_retry, before_sleep=_before_sleep, reraise=True
-    )
+def _retrying() -> Retrying:
+    """The retry decisions of a transport and its views, built once. tenacity decides
+    (``Retrying.iter``: attempt, sleep, or the outcome) and :meth:`_Run.attempts` awaits the
+    attempts and the sleeps, as tenacity's ``AsyncRetrying`` does, without wrapping each
+    decision in a coroutine per attempt. The callbacks find the call they answer for in
+    ``state.args``. Sharing one object across concurrent calls is sound: its per-decision
+    bookkeeping (thread-local) is used only within ``iter``, which never yields."""
+    return Retrying(stop=_stop, wait=_wait, retry=_retry, before_sleep=_before_sleep, reraise=True)
 
 
 def _run_of(state: RetryCallState) -> _Run[Any]:
@@ -320,11 +320,7 @@ def _run_of(state: RetryCallState) -> _Run[Any]:
     return run
 
 
-# ``retry`` and ``before_sleep`` are coroutine functions, though they never await: tenacity
-# wraps a plain one in a coroutine on every attempt, after inspecting it several times.
-
-
-async def _retry(state: RetryCallState) -> bool:
+def _retry(state: RetryCallState) -> bool:
     return _run_of(state).retry(state)
 
 
@@ -336,7 +332,7 @@ def _stop(state: RetryCallState) -> bool:
     return _run_of(state).stop(state)
 
 
-async def _before_sleep(state: RetryCallState) -> None:
+def _before_sleep(state: RetryCallState) -> None:
     _run_of(state).before_sleep(state)
 
 
@@ -375,6 +371,27 @@ class _Run(Generic[T]):
         #: The last sent attempt's HTTP status, duration and rate-limit wait, reported to the
         #: observer once it is known whether another attempt follows.
         self.pending: tuple[int | None, float, float] | None = None
+
+    async def attempts(self, retrying: Retrying) -> T:
+        """The call's value after as many attempts as ``retrying`` decides; raises the last
+        attempt's error (or whatever stopped the call)."""
+        # tenacity's statistics (unused here) are per object and thread; ``iter`` needs
+        # them started on this thread.
+        retrying.begin()
+        state = RetryCallState(retrying, fn=None, args=(self,), kwargs={})
+        while True:
+            do = retrying.iter(state)
+            if isinstance(do, DoAttempt):
+                try:
+                    state.set_result(await self.attempt())
+                except BaseException:
+                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]
+            elif isinstance(do, DoSleep):
+                state.prepare_for_next_attempt()
+                await asyncio.sleep(do)
+            else:
+                value: T = do
+                return value
 
     # --- one attempt --------------------------------------------------------------------
 
