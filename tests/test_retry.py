@@ -272,6 +272,22 @@ async def test_every_fault_is_retried_for_a_delete(emulator: FakeCloudAgent, fau
     assert NUMBER not in emulator.campaigns[CAMPAIGN]
 
 
+async def test_concurrent_calls_retry_each_on_its_own_budget(emulator: FakeCloudAgent) -> None:
+    # One tenacity loop serves every call of a transport: their attempts and sleeps
+    # interleave, and each still counts its own attempts.
+    numbers = [str(9_876_543_300 + i) for i in range(8)]
+    emulator.add_campaign(CAMPAIGN, numbers)
+    emulator.faults.queue(Fault.SERVER_ERROR, len(numbers), endpoint=ENDPOINT)
+    async with client_for(emulator) as ca:
+        results = await asyncio.gather(
+            *(ca.campaign_data.delete(CAMPAIGN, number) for number in numbers)
+        )
+
+    assert [(r.outcome, r.attempts) for r in results] == [(Outcome.DELETED, 2)] * len(numbers)
+    assert len(emulator.requests_to(ENDPOINT)) == 2 * len(numbers)
+    assert not set(numbers) & set(emulator.campaigns[CAMPAIGN])
+
+
 @pytest.mark.parametrize(("fault", "acted"), [(Fault.HTML, False), (Fault.TRUNCATED, True)])
 async def test_an_undecodable_answer_to_an_edit_is_raised_at_once(
     emulator: FakeCloudAgent, fault: Fault, acted: bool

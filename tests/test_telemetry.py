@@ -3,12 +3,15 @@ exporter and metric reader, and nothing but statuses, counts and names in them."
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import aclosing
 
 import pytest
+from aiohttp import web
+from hostile import HostileServer
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, StatusCode
 from telemetry_helpers import Collected, everything_reported, value_of
@@ -419,3 +422,39 @@ async def test_real_clients_report_spans_and_metrics_with_no_number_or_secret(
     ]
     reported = everything_reported(spans, points)
     assert not [(text, s) for text in reported for s in secrets if s in text]
+
+
+async def test_a_cancelled_call_ends_its_span_and_is_counted_as_cancelled(sdk: Collected) -> None:
+    before = sdk.points()
+    arrived = asyncio.Event()
+
+    async def never_answer(request: web.Request) -> web.Response:
+        arrived.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable: the client cancels first")
+
+    async with (
+        HostileServer(never_answer) as server,
+        CloudAgentClient("acme", SECRET, base_url=server.url, timeout=30.0) as ca,
+    ):
+        call = asyncio.create_task(ca.campaign_data.delete("spring", PHONE))
+        await arrived.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    spans = sdk.spans()
+    (call_span,) = [s for s in spans if s.name == "ozoasync deleteCampaignData"]
+    assert (call_span.attributes or {})["ozoasync.outcome"] == "CancelledError"
+    assert call_span.status.status_code is StatusCode.ERROR
+    (attempt_span,) = [
+        s for s in spans if s.parent is not None and s.parent.span_id == call_span.context.span_id
+    ]
+    assert (attempt_span.attributes or {})["ozoasync.outcome"] == "CancelledError"
+    points = sdk.points()
+    cancelled = {"ozoasync__endpoint": "deleteCampaignData", "ozoasync__outcome": "CancelledError"}
+    assert (
+        value_of(points, "ozoasync.calls", **cancelled)
+        - value_of(before, "ozoasync.calls", **cancelled)
+        == 1
+    )

@@ -15,13 +15,14 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import sys
 import time
 from collections.abc import AsyncIterator, Collection, Mapping
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 import msgspec
-from tenacity import AsyncRetrying, RetryCallState
+from tenacity import DoAttempt, DoSleep, RetryCallState, Retrying
 
 from ..errors import (
     APIError,
@@ -45,6 +46,9 @@ from .retry import RetryPolicy, describe, is_token_rejection, parse_retry_after
 T = TypeVar("T")
 
 log = logging.getLogger("ozoasync")
+
+# Every request's own headers; a call's and its credentials are laid over them.
+_BASE_HEADERS = {"Content-Type": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
 
 
 class Authenticator(Protocol):
@@ -254,6 +258,7 @@ class Transport:
         self._max_response_bytes = max_response_bytes
         self.observer = observer
         self._connection = _Connection(session, True if ssl is None else ssl)
+        self._retrying = _retrying()
 
     def with_options(
         self,
@@ -287,25 +292,54 @@ class Transport:
         """Send ``call`` with retries; the interpreted value, or the last attempt's error.
         ``authenticator`` replaces the client's for this call (token generation)."""
         run = _Run(self, call, interpret, authenticator or self.authenticator)
-        retrying = AsyncRetrying(
-            stop=run.stop,
-            wait=run.wait,
-            retry=run.retry,
-            before_sleep=run.before_sleep,
-            reraise=True,
-        )
         try:
-            value: T = await retrying(run.attempt)
+            value: T = await run.attempts(self._retrying)
         except OzoError as error:
             raise run.failed(error) from None
+        except BaseException as interrupted:
+            # Cancelled (a caller's timeout, a task group's sibling failed) or broken by
+            # a hook: the call still ends for its observers, with what stopped it.
+            run.interrupted(interrupted)
+            raise
         run.succeeded()
         return Delivered(value, run.sent, run.answer_lost)
 
 
+def _retrying() -> Retrying:
+    """The retry decisions of a transport and its views, built once. tenacity decides
+    (``Retrying.iter``: attempt, sleep, or the outcome) and :meth:`_Run.attempts` awaits the
+    attempts and the sleeps, as tenacity's ``AsyncRetrying`` does, without wrapping each
+    decision in a coroutine per attempt. The callbacks find the call they answer for in
+    ``state.args``. Sharing one object across concurrent calls is sound: its per-decision
+    bookkeeping (thread-local) is used only within ``iter``, which never yields."""
+    return Retrying(stop=_stop, wait=_wait, retry=_retry, before_sleep=_before_sleep, reraise=True)
+
+
+def _run_of(state: RetryCallState) -> _Run[Any]:
+    run: _Run[Any] = state.args[0]
+    return run
+
+
+def _retry(state: RetryCallState) -> bool:
+    return _run_of(state).retry(state)
+
+
+def _wait(state: RetryCallState) -> float:
+    return _run_of(state).wait(state)
+
+
+def _stop(state: RetryCallState) -> bool:
+    return _run_of(state).stop(state)
+
+
+def _before_sleep(state: RetryCallState) -> None:
+    _run_of(state).before_sleep(state)
+
+
 class _Run(Generic[T]):
-    """One call's way through its attempts. tenacity drives the loop and asks this object
-    the questions (retry? stop? how long to wait?); the answers come from the RetryPolicy,
-    the deadline and what the attempts so far have seen."""
+    """One call's way through its attempts. The transport's tenacity loop drives it and
+    asks it the questions (retry? stop? how long to wait?); the answers come from the
+    RetryPolicy, the deadline and what the attempts so far have seen."""
 
     def __init__(
         self, transport: Transport, call: Call, interpret: Interpreter[T], auth: Authenticator
@@ -337,6 +371,27 @@ class _Run(Generic[T]):
         #: The last sent attempt's HTTP status, duration and rate-limit wait, reported to the
         #: observer once it is known whether another attempt follows.
         self.pending: tuple[int | None, float, float] | None = None
+
+    async def attempts(self, retrying: Retrying) -> T:
+        """The call's value after as many attempts as ``retrying`` decides; raises the last
+        attempt's error (or whatever stopped the call)."""
+        # tenacity's statistics (unused here) are per object and thread; ``iter`` needs
+        # them started on this thread.
+        retrying.begin()
+        state = RetryCallState(retrying, fn=None, args=(self,), kwargs={})
+        while True:
+            do = retrying.iter(state)
+            if isinstance(do, DoAttempt):
+                try:
+                    state.set_result(await self.attempt())
+                except BaseException:
+                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]
+            elif isinstance(do, DoSleep):
+                state.prepare_for_next_attempt()
+                await asyncio.sleep(do)
+            else:
+                value: T = do
+                return value
 
     # --- one attempt --------------------------------------------------------------------
 
@@ -386,12 +441,7 @@ class _Run(Generic[T]):
         url = transport.base_url + call.path
         session = transport._connection.client_session()
         credentials = self.auth.headers(call, url)
-        headers = {
-            "Content-Type": "application/json",
-            "Accept-Encoding": ACCEPT_ENCODING,
-            **call.headers,
-            **credentials,
-        }
+        headers = {**_BASE_HEADERS, **call.headers, **credentials}
         remaining = self._remaining()
         timeout = transport._timeout if remaining is None else min(transport._timeout, remaining)
         self.sent += 1
@@ -418,14 +468,15 @@ class _Run(Generic[T]):
                 status = response.status
                 answer_headers = response.headers
         except (TimeoutError, aiohttp.ClientError) as exc:
-            log.debug(
-                "%s %s attempt %d: %s after %.3fs",
-                call.method,
-                call.endpoint,
-                self.sent,
-                type(exc).__name__,
-                time.monotonic() - started,
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %s attempt %d: %s after %.3fs",
+                    call.method,
+                    call.endpoint,
+                    self.sent,
+                    type(exc).__name__,
+                    time.monotonic() - started,
+                )
             raise _transport_error(call.endpoint, exc) from None
         data = redact(body.data, self.auth.secrets(credentials))
         answer = Answer(call.endpoint, status, answer_headers, data)
@@ -452,20 +503,21 @@ class _Run(Generic[T]):
                 may_help = self.auth.rejected(error, credentials)
                 raise error.replace(fresh_token_may_help=may_help) from None
             raise
-        log.debug(
-            "%s %s attempt %d: HTTP %d ok",
-            self.call.method,
-            self.call.endpoint,
-            self.sent,
-            answer.http_status,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s attempt %d: HTTP %d ok",
+                self.call.method,
+                self.call.endpoint,
+                self.sent,
+                answer.http_status,
+            )
         return value
 
     def _attempt_failed(self, error: OzoError, answer: Answer | None) -> OzoError:
         """The error of this attempt with the call's facts so far; the shared schedule pushed
         back when the server said slow down."""
         self.answer_lost = self.answer_lost or error.answer_lost
-        if answer is not None:
+        if answer is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s attempt %d: HTTP %d, %s",
                 self.call.method,
@@ -509,10 +561,8 @@ class _Run(Generic[T]):
         )
 
     # --- what tenacity asks -------------------------------------------------------------
-    # ``retry`` is a coroutine function, though it never awaits: tenacity wraps a plain one
-    # in a coroutine on every attempt, after inspecting it several times.
 
-    async def retry(self, state: RetryCallState) -> bool:
+    def retry(self, state: RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome else None
         if error is None or self.unsent:
             return False
@@ -537,17 +587,18 @@ class _Run(Generic[T]):
         # No retry whose sleep would leave no time for its attempt.
         return remaining is not None and state.upcoming_sleep >= remaining
 
-    async def before_sleep(self, state: RetryCallState) -> None:
+    def before_sleep(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         self._report_attempt(error, will_retry=True)
-        log.info(
-            "retrying %s %s after attempt %d in %.2fs: %s",
-            self.call.method,
-            self.call.endpoint,
-            self.sent,
-            state.upcoming_sleep,
-            describe(error) if error else "",
-        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "retrying %s %s after attempt %d in %.2fs: %s",
+                self.call.method,
+                self.call.endpoint,
+                self.sent,
+                state.upcoming_sleep,
+                describe(error) if error else "",
+            )
 
     # --- how the call ends --------------------------------------------------------------
 
@@ -555,6 +606,13 @@ class _Run(Generic[T]):
         self._report_attempt(None, will_retry=False)
         if self.observer is not None:
             self.observer.end("ok")
+
+    def interrupted(self, cause: BaseException) -> None:
+        """The call was stopped by ``cause`` (a cancellation, most often), not by an
+        answer: its attempt in flight and the call end for the observers under its name."""
+        self._report_attempt(cause, will_retry=False)
+        if self.observer is not None:
+            self.observer.end(type(cause).__name__)
 
     def failed(self, error: OzoError) -> OzoError:
         """The error the call raises: the last attempt's, or ServerUnreachableError when this

@@ -64,7 +64,8 @@ class CallObserver(Protocol):
     def give_up(self, info: GiveUpInfo) -> None: ...
 
     def end(self, outcome: str) -> None:
-        """The call ended: ``"ok"`` or the class name of the error it raised."""
+        """The call ended: ``"ok"`` or the class name of the error it raised
+        (``"CancelledError"`` for a call cancelled before it ended)."""
         ...
 
 
