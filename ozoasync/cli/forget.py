@@ -97,6 +97,8 @@ def forget_sender(
 
     async def across(wanted: list[str], sink: Sink) -> None:
         async for chunk in ca.campaign_data.delete_across(campaigns, wanted):
+            if any(isinstance(item.error, BulkDataUnavailableError) for item in chunk.items):
+                continue  # raised next; its numbers go per number instead
             sink(
                 [
                     Item(
