@@ -45,7 +45,9 @@ def sent_numbers(fake: FakeCloudAgent, endpoint: str) -> list[str]:
     numbers: list[str] = []
     for request in fake.requests_to(endpoint):
         body = msgspec.json.decode(request.body)
-        numbers += body.get("phoneNumber") if endpoint == "DeleteBulkData" else [body["phoneNumber"]]
+        numbers += (
+            body.get("phoneNumber") if endpoint == "DeleteBulkData" else [body["phoneNumber"]]
+        )
     return numbers
 
 

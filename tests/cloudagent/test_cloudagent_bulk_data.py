@@ -15,8 +15,8 @@ import pytest
 from ozoasync import (
     APIError,
     AuthenticationError,
-    BulkDataUnavailableError,
     BulkDataChunk,
+    BulkDataUnavailableError,
     InvalidParameterError,
     NumberResult,
     Outcome,
@@ -319,9 +319,13 @@ async def test_an_account_without_delete_bulk_data_stops_after_one_request(
         fake.add_campaign("spring", numbers(3))
         client = make_client(fake.url, rate_limits=FAST)
         chunks: list[BulkDataChunk] = []
-        with pytest.raises(BulkDataUnavailableError) as raised:
+
+        async def drain() -> None:
             async for chunk in client.campaign_data.delete_across(["spring"], numbers(250)):
                 chunks.append(chunk)
+
+        with pytest.raises(BulkDataUnavailableError) as raised:
+            await drain()
         sent = len(fake.requests_to("DeleteBulkData"))
         left = fake.campaigns["spring"]
 
