@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 
 from .. import BulkDataUnavailableError, CloudAgentClient, validation
 from ..cloudagent import wire
+from ..cloudagent.client import DEFAULT_RATE_LIMITS
 from ..errors import OzoError
 from ..jobs import (
     Account,
@@ -41,17 +43,18 @@ from ..jobs import (
     Operation,
     open_store,
 )
-from ..jobs.operations import scheduled_result
+from ..jobs.operations import SCHEDULED_BATCH, scheduled_result
 from ..results import ScheduledNumberResult
-from . import clients, config
-from .bulk import BulkRun, Job, Outputs, Sender, Sink, close_reports, run_bulk
-from .common import Context, UsageError, finish, source_of, tuning
+from . import clients, config, inputs
+from .bulk import BulkRun, Job, Outputs, Sender, Sink, close_reports, run_bulk, sendable
+from .common import Context, UsageError, finish, record, source_of, tuning
 from .endpoints import BULK_DATA, CAMPAIGN_DATA
 from .interrupt import Interruption
 from .progress import LiveProgress
 from .report import JsonLinesStream, Report, open_report
 from .stored import follow, row_item, submitted_lines
-from .tally import Item, Skip, one_line
+from .summary import print_dry_run
+from .tally import EXIT_FAILED, EXIT_OK, Item, Skip, one_line
 
 SCHEDULED = "scheduled"
 DEFAULT_JOB = "forget"
@@ -294,6 +297,28 @@ async def forget_stored(
     run.job_name = " · ".join(place.name for place in flow.places)
 
 
+def forget_dry(ctx: Context, args: argparse.Namespace, job: Job, campaigns: list[str]) -> int:
+    """--dry-run: the input counted as a real run reads it, and the requests it would send
+    (the estimate of the time is the campaigns' part); nothing is sent or written."""
+    run = BulkRun(job)
+    for _ in sendable(source_of(args, ctx), job, run, record(run), ctx.interruption):
+        pass
+    if run.lines_read == 0:
+        raise inputs.InputError("the input holds no numbers")
+    if args.per_number:
+        endpoint, requests = CAMPAIGN_DATA, run.to_send * len(campaigns)
+    else:
+        groups = math.ceil(len(campaigns) / wire.MAX_BULK_CAMPAIGNS)
+        endpoint = BULK_DATA
+        requests = math.ceil(run.to_send / wire.MAX_BULK_NUMBERS) * groups
+    if args.scheduled and run.to_send:
+        # A listing and a deletion; with --journal per batch of numbers.
+        batches = math.ceil(run.to_send / SCHEDULED_BATCH) if args.journal else 1
+        requests += 2 * batches
+    print_dry_run(ctx.out, run, requests, args.rate_limit or DEFAULT_RATE_LIMITS[endpoint])
+    return EXIT_FAILED if run.tally.failed else EXIT_OK
+
+
 async def forget(args: argparse.Namespace, ctx: Context) -> int:
     settings = config.cloudagent_settings(ctx.env)
     redis = config.redis_settings(ctx.env)
@@ -306,6 +331,8 @@ async def forget(args: argparse.Namespace, ctx: Context) -> int:
         )
     places = ",".join(campaigns) + (" + scheduled" if args.scheduled else "")
     job = Job("forget", f"campaigns={places}", validation.phone_number)
+    if args.dry_run:
+        return forget_dry(ctx, args, job, campaigns)
     endpoint = CAMPAIGN_DATA if args.per_number else BULK_DATA
     stream = ctx.out.file if args.output == "jsonl" else None
     outputs = Outputs(journal=args.journal, report=args.report, stream=stream)

@@ -145,3 +145,22 @@ async def test_forget_without_journal_falls_back_too(tmp_path: Path) -> None:
     assert campaigns["spring"] == {OTHER, LATER}
     assert campaigns["summer"] == {LATER}
     assert report.read_text().count("\n") == 1 + 4  # header + one line per number and place
+
+
+async def test_forget_dry_run_sends_nothing(fake: FakeCloudAgent, tmp_path: Path) -> None:
+    seeded(fake)
+    source = tmp_path / "erase.txt"
+    source.write_text(f"{PERSON}\n{NEVER}\n{PERSON}\nbad\n")
+    journal = tmp_path / "erasure.db"
+
+    result = await ozoasync(
+        "forget", "--campaigns", "spring,summer", "--scheduled", "--dry-run", "--journal",
+        str(journal), str(source), env=cloudagent_env(fake),
+    )  # fmt: skip
+
+    assert result.code == 1, result.stderr  # the invalid line
+    assert fake.requests == []
+    assert fake.campaigns["spring"] == {PERSON, OTHER, LATER}
+    assert not journal.exists()
+    assert "dry run" in result.stdout
+    assert "requests       3" in result.stdout  # 1 DeleteBulkData + 1 listing + 1 deletion
