@@ -9,6 +9,7 @@ from .cloudagent.client import CloudAgentClient
 from .errors import (
     APIError,
     AuthenticationError,
+    BulkDataUnavailableError,
     ConflictError,
     CoordinationError,
     DeadlineExceededError,
@@ -74,6 +75,7 @@ __all__ = [
     "BlockNumberChunk",
     "BlockNumberDeletion",
     "BulkDataChunk",
+    "BulkDataUnavailableError",
     "CallerNumberAddition",
     "CallerNumberChunk",
     "CallerNumberDeletion",

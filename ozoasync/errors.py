@@ -233,12 +233,20 @@ class LimitExceededError(APIError):
     """The server said "Phone Number Limit Exceeded"."""
 
 
+class BulkDataUnavailableError(APIError):
+    """The account does not offer DeleteBulkData: the server answered HTTP 404 or 405 to it,
+    or said the API is not enabled (allowed, permitted) for the account. Every later
+    DeleteBulkData request would hit it too; deleteCampaignData remains (the CLI's
+    ``forget`` falls back to it)."""
+
+
 class ServerError(APIError):
     """HTTP 5xx, after every retry."""
 
 
 _DOOMING = (
     AuthenticationError,
+    BulkDataUnavailableError,
     TokenBudgetExhaustedError,
     CoordinationError,
     ServerUnreachableError,
@@ -255,6 +263,7 @@ def dooms_later_requests(error: BaseException) -> bool:
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BulkDataUnavailableError",
     "ConflictError",
     "CoordinationError",
     "DeadlineExceededError",

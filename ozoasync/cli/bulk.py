@@ -69,6 +69,8 @@ class BulkRun:
     job_name: str | None = None  # in a job store
     lines_read: int = 0
     to_send: int = 0
+    #: Numbers handed to the operation without a result yet (without a job store only).
+    outstanding: set[str] = field(default_factory=set)
 
     @property
     def rate(self) -> float:
@@ -105,6 +107,7 @@ class Recorder:
     def __call__(self, items: Sequence[Item]) -> None:
         for item in items:
             self._run.tally.add(item)
+            self._run.outstanding.discard(item.number)
         for report in self._reports:
             report.write(items)
         self._bar.update(self._run.tally, estimated_lines(self._source, self._run.lines_read))
@@ -135,6 +138,7 @@ def sendable(
         else:
             seen.add(number)
             run.to_send += 1
+            run.outstanding.add(number)
             yield number
 
 
@@ -167,12 +171,26 @@ async def run_bulk(
                 await interruption.graceful(send(itertools.chain([first], todo), sink))
             except OzoError as error:
                 run.error = error
+            account_for_the_rest(todo, run, sink)
         run.stopped_by = interruption.signum
         run.elapsed = time.monotonic() - started
     if run.lines_read == 0 and run.stopped_by is None:
         name = source.source.name if isinstance(source, inputs.Reader) else "input"
         raise inputs.InputError(f"{name}: no numbers to process")
     return run
+
+
+UNSENT = "not sent: the run stopped before it"
+NO_ANSWER = "no result: the run stopped first (it may not have been sent)"
+
+
+def account_for_the_rest(todo: Iterator[str], run: BulkRun, sink: Sink) -> None:
+    """After an early stop, every input line still gets its report line: the numbers handed
+    to the operation without a result, then the lines never read (still checked: invalid
+    and repeated lines count as such). After a signal nothing more is read."""
+    sink([Item(number, Skip.PENDING, NO_ANSWER) for number in sorted(run.outstanding)])
+    for number in todo:
+        sink([Item(number, Skip.PENDING, UNSENT)])
 
 
 def close_reports(reports: Sequence[Report], tally: Tally) -> None:

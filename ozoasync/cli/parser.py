@@ -323,6 +323,8 @@ def build_parser() -> Parser:
         epilog=f"{ENVIRONMENT}\n\nexamples:\n"
         "  ozoasync forget --campaigns spring,summer,renewals --scheduled optouts.txt "
         "--report erased.csv\n"
+        "  ozoasync forget --campaigns spring,summer --scheduled optouts.txt "
+        "--journal erasures.db --job dpdp-118\n"
         "  ozoasync forget --campaigns spring --per-number dnd.txt",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
@@ -334,7 +336,8 @@ def build_parser() -> Parser:
     forget.add_argument(
         "--per-number",
         action="store_true",
-        help="deleteCampaignData per number and campaign, for accounts without DeleteBulkData",
+        help="deleteCampaignData per number and campaign from the start (without it, an "
+        "account that refuses DeleteBulkData falls back to this after one request)",
     )
     forget.set_defaults(handler=forget_command.forget, server_variables=CLOUDAGENT_SERVER)
 

@@ -30,7 +30,7 @@ class Skip(enum.StrEnum):
 
     DUPLICATE = "duplicate"  # repeats an earlier line; sent once
     INVALID = "invalid"  # not a number the operation accepts; never sent
-    PENDING = "pending"  # in a job store, not finished yet (the run stopped before it)
+    PENDING = "pending"  # not finished: the run stopped before it (in a job store: to resume)
 
 
 Fate = Outcome | Skip
@@ -52,7 +52,7 @@ LABELS: dict[Fate, str] = {
     Outcome.FAILED: "failed",
     Skip.DUPLICATE: "duplicates (sent once)",
     Skip.INVALID: "invalid",
-    Skip.PENDING: "pending (job not finished)",
+    Skip.PENDING: "pending (not sent, or no answer)",
 }
 
 

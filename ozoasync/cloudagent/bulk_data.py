@@ -3,11 +3,12 @@ per request, at most 2 requests a minute and one in flight per account."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Callable, Iterable
 
 from .. import validation
 from ..batching import Numbers, _failed_items, _rejected_items, batches, check_collection
-from ..errors import OzoError, RequestValidationError
+from ..errors import APIError, BulkDataUnavailableError, OzoError, RequestValidationError
 from ..progress import ProgressTracker
 from ..results import BulkDataChunk, NumberResult, Outcome
 from . import wire
@@ -33,6 +34,32 @@ def outcome_of(success: wire.BulkDataSuccess, numbers: int, campaigns: int) -> O
     if count is None or count >= numbers * campaigns:
         return Outcome.DELETED
     return Outcome.NOT_FOUND if count == 0 else Outcome.PARTLY_CONFIRMED
+
+
+# How an account without DeleteBulkData may answer it ([U]: the vendor documents no such
+# answer): a server without the route (404), a route without DELETE (405), or an error
+# saying the API is not enabled for the account.
+_UNAVAILABLE_STATUSES = (404, 405)
+_NOT_ENABLED = re.compile(r"\bnot\s+(enabled|allowed|permitted|subscribed)\b", re.IGNORECASE)
+
+
+def unavailable(error: APIError) -> BulkDataUnavailableError | None:
+    """The refusal of an account without DeleteBulkData, built from ``error``; else None."""
+    if isinstance(error, BulkDataUnavailableError):
+        return error
+    if error.http_status not in _UNAVAILABLE_STATUSES and not _NOT_ENABLED.search(error.message):
+        return None
+    return BulkDataUnavailableError(
+        error.message,
+        endpoint=error.endpoint,
+        http_status=error.http_status,
+        status=error.status,
+        code=error.code,
+        body=error.body,
+        retry_after=error.retry_after,
+        attempts=error.attempts,
+        answer_lost=error.answer_lost,
+    )
 
 
 class BulkData:
@@ -87,7 +114,9 @@ class BulkData:
         call = wire.delete_bulk_data(self._context.username, list(campaigns), numbers)
         try:
             sent = await self._context.transport.send(call, wire.interpret_bulk_data)
-        except OzoError as error:
+        except OzoError as refusal:
+            refused = unavailable(refusal) if isinstance(refusal, APIError) else None
+            error: OzoError = refused or refusal
             items = _failed_items(numbers, error)
             return BulkDataChunk(items=items, campaigns=campaigns, message=str(error))
         success = sent.value

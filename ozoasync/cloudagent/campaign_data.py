@@ -76,8 +76,10 @@ class CampaignData:
         FAILED in a chunk with ``requests == 0``, unsent). A failed request comes
         back as a chunk whose items are FAILED with its error, and the rest go on; errors
         that doom every later request (authentication, the token budget, the coordination
-        store, "Passed campaign are invalid": one unknown campaign fails the whole request)
-        are raised after their chunk, with a :class:`~ozoasync.Progress` in ``partial``.
+        store, "Passed campaign are invalid": one unknown campaign fails the whole request;
+        BulkDataUnavailableError: the account does not offer DeleteBulkData, as an HTTP 404 or
+        405 or a "not enabled" refusal says) are raised after their chunk, with a
+        :class:`~ozoasync.Progress` in ``partial``.
         """
         return self._bulk_data.delete_across(campaigns, phone_numbers)
 

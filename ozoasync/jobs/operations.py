@@ -17,9 +17,17 @@ from urllib.parse import urlsplit
 import msgspec
 
 from .. import validation
+from ..cloudagent import wire as cloudagent_wire
 from ..cloudagent.client import CloudAgentClient
+from ..errors import RequestValidationError
 from ..isales.client import ISalesClient
-from ..results import BlockNumberChunk, CallerNumberChunk, NumberResult
+from ..results import (
+    BlockNumberChunk,
+    BulkDataChunk,
+    CallerNumberChunk,
+    NumberResult,
+    ScheduledNumberResult,
+)
 
 Vendor = Literal["cloudagent", "isales"]
 
@@ -118,7 +126,9 @@ def encode_operation(op: Operation) -> str:
 
 
 async def _flatten(
-    chunks: AsyncIterator[BlockNumberChunk] | AsyncIterator[CallerNumberChunk],
+    chunks: AsyncIterator[BlockNumberChunk]
+    | AsyncIterator[CallerNumberChunk]
+    | AsyncIterator[BulkDataChunk],
 ) -> AsyncIterator[NumberResult]:
     async with aclosing(chunks) as stream:  # type: ignore[type-var]
         async for chunk in stream:
@@ -149,6 +159,88 @@ class DeleteCampaignData(Operation, frozen=True, kw_only=True, tag="campaign-dat
                     message=result.message,
                     error=result.error,
                 )
+
+
+@operation
+class DeleteBulkData(Operation, frozen=True, kw_only=True, tag="campaign-data.delete-across"):
+    """DeleteBulkData of every number from every campaign of ``campaigns`` (the job's
+    target), 100 numbers per request. A number's row holds what the vendor answered for it
+    across all the campaigns (its answer is per request, not per campaign).
+
+    At most 100 campaigns: every number then goes in one request, so each has one answer.
+    The account not offering DeleteBulkData (BulkDataUnavailableError) stops the worker with
+    the numbers back to pending; ``ozoasync forget`` then falls back to deleteCampaignData.
+    """
+
+    vendor: ClassVar[Vendor] = "cloudagent"
+    campaigns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        names = [validation.non_empty_text(name, "campaigns") for name in self.campaigns]
+        if not names or len(set(names)) != len(names):
+            raise RequestValidationError("campaigns", "must be distinct campaign names")
+        if len(names) > cloudagent_wire.MAX_BULK_CAMPAIGNS:
+            raise RequestValidationError(
+                "campaigns",
+                f"a job takes at most {cloudagent_wire.MAX_BULK_CAMPAIGNS} campaigns "
+                "(one request per number); split the list into several jobs",
+            )
+
+    def describe(self) -> str:
+        return f"campaign-data.delete-across {','.join(self.campaigns)}"
+
+    def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        ca = cast(CloudAgentClient, client)
+        return _flatten(ca.campaign_data.delete_across(self.campaigns, numbers))
+
+
+#: Numbers matched against one Scheduled Data Status listing (the vendor answers every row
+#: of the account in one response: fewer listings, at the cost of this many in memory).
+SCHEDULED_BATCH = 500
+
+
+def scheduled_result(item: ScheduledNumberResult) -> NumberResult:
+    """A number's scheduled-data result, the ids of its deleted rows in the message."""
+    message = item.message or (str(item.error) if item.error is not None else "")
+    if item.row_ids:
+        rows = ",".join(str(row_id) for row_id in item.row_ids)
+        message = f"rows {rows}" + (f": {message}" if message else "")
+    return NumberResult(number=item.number, outcome=item.outcome, message=message, error=item.error)
+
+
+@operation
+class DeleteScheduledData(Operation, frozen=True, kw_only=True, tag="scheduled-data.delete-for"):
+    """Every scheduled row of each number deleted (of ``campaign`` only, when given): per
+    batch of numbers one listing and one deleteScheduledData of the matching rows."""
+
+    vendor: ClassVar[Vendor] = "cloudagent"
+    campaign: str | None = None
+
+    def describe(self) -> str:
+        return "scheduled-data.delete-for " + (
+            f"campaign {self.campaign}" if self.campaign else "every campaign"
+        )
+
+    async def send(
+        self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
+    ) -> AsyncIterator[NumberResult]:
+        ca = cast(CloudAgentClient, client)
+        batch: list[str] = []
+        async for number in numbers:
+            batch.append(number)
+            if len(batch) >= SCHEDULED_BATCH:
+                for result in await self._delete(ca, batch):
+                    yield result
+                batch = []
+        if batch:
+            for result in await self._delete(ca, batch):
+                yield result
+
+    async def _delete(self, ca: CloudAgentClient, numbers: list[str]) -> list[NumberResult]:
+        deletion = await ca.scheduled_data.delete_for(numbers, campaign=self.campaign)
+        return [scheduled_result(item) for item in deletion.items]
 
 
 @operation
@@ -218,8 +310,10 @@ __all__ = [
     "Account",
     "AddCallerNumbers",
     "DeleteBlockNumbers",
+    "DeleteBulkData",
     "DeleteCallerNumbers",
     "DeleteCampaignData",
+    "DeleteScheduledData",
     "Operation",
     "operation",
 ]

@@ -33,6 +33,9 @@ AuthMode = Literal["api_key", "token"]
 EmptyScheduledAnswer = Literal["empty_list", "no_data_found", "empty_message"]
 #: DeleteBulkData's success body ([U]: undocumented): with a count of deleted records or not.
 BulkDataAnswer = Literal["counts", "plain"]
+#: [U] How an account without DeleteBulkData answers it (the vendor does not document it).
+BulkDataRefusal = Literal["404", "not_enabled"]
+BULK_DATA_NOT_ENABLED = "API is not enabled for this account"
 #: [U] The vendor documents that DeleteBulkData accepts no new request while one is being
 #: processed, but not the words of the refusal; the emulator and the client agree on these.
 BULK_DATA_BUSY = f"{wire.BULK_DATA_BUSY}, please try after some time"
@@ -107,6 +110,9 @@ class FakeCloudAgent(EmulatorServer):
     - DeleteBulkData: ``bulk_data_processing_time`` seconds per request, during which any
       other request is refused with :data:`BULK_DATA_BUSY`; 2 requests per minute unless
       ``rate_limits`` says otherwise; ``bulk_data_answer`` picks the success body.
+      ``bulk_data_refusal`` plays an account without DeleteBulkData: ``"404"`` (a server
+      without the route) or ``"not_enabled"`` (an authentication error saying the API is not
+      enabled for the account).
     """
 
     def __init__(
@@ -129,6 +135,7 @@ class FakeCloudAgent(EmulatorServer):
         empty_scheduled_answer: EmptyScheduledAnswer = "no_data_found",
         bulk_data_processing_time: float = 0.0,
         bulk_data_answer: BulkDataAnswer = "counts",
+        bulk_data_refusal: BulkDataRefusal | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -155,6 +162,7 @@ class FakeCloudAgent(EmulatorServer):
         self.empty_scheduled_answer = empty_scheduled_answer
         self.bulk_data_processing_time = bulk_data_processing_time
         self.bulk_data_answer = bulk_data_answer
+        self.bulk_data_refusal = bulk_data_refusal
         self._bulk_data_busy = False
         self.phones: dict[str, FakePhone] = {}
         self.skills: set[str] = set()
@@ -475,6 +483,10 @@ class FakeCloudAgent(EmulatorServer):
         return json_response({"status": "success", "message": message})
 
     async def _delete_bulk_data(self, request: web.Request) -> web.Response:
+        if self.bulk_data_refusal == "404":
+            return web.Response(status=404, text="404: Not Found")
+        if self.bulk_data_refusal == "not_enabled":
+            return _error(BULK_DATA_NOT_ENABLED, "false", data=True)
         if self._bulk_data_busy:
             return _error(BULK_DATA_BUSY, "Error")
         self._bulk_data_busy = True

@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,13 @@ def script() -> str:
     if found is None:
         pytest.fail("the ozoasync console script is not installed (pip install -e .)")
     return found
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -3,9 +3,7 @@ a dead server; at most one request, and nothing deleted."""
 
 from __future__ import annotations
 
-import socket
-
-from cli_helpers import cloudagent_env, isales_env, ozoasync
+from cli_helpers import closed_port, cloudagent_env, isales_env, ozoasync
 
 from ozoasync.testing import FakeCloudAgent, FakeISales
 
@@ -57,12 +55,6 @@ async def test_token_mode_generates_a_token_only_when_allowed() -> None:
     assert allowed.code == 0, allowed.stdout
     assert "token mode" in allowed.stdout
     assert generated == 1
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_a_server_that_cannot_be_reached_names_the_base_url(

@@ -13,8 +13,10 @@ import msgspec
 import pytest
 
 from ozoasync import (
+    APIError,
     AuthenticationError,
     BulkDataChunk,
+    BulkDataUnavailableError,
     InvalidParameterError,
     NumberResult,
     Outcome,
@@ -25,7 +27,9 @@ from ozoasync import (
     ScheduledRow,
     ScheduledRowsDeletion,
 )
+from ozoasync.cloudagent.bulk_data import unavailable
 from ozoasync.cloudagent.client import DEFAULT_RATE_LIMITS
+from ozoasync.errors import dooms_later_requests
 from ozoasync.results import to_json
 from ozoasync.testing import BULK_DATA_BUSY, FakeCloudAgent
 
@@ -305,3 +309,52 @@ async def test_failed_chunks_and_scheduled_reports_encode_to_json(make_client: A
     assert msgspec.json.decode(to_json(failed))["items"][0]["error"]["message"] == "x: y"
     row = ScheduledRow(id=1, response={"a": [1]}, params={"Name": "A"})
     assert msgspec.json.decode(to_json(row))["response"] == {"a": [1]}
+
+
+@pytest.mark.parametrize("refusal", ["404", "not_enabled"])
+async def test_an_account_without_delete_bulk_data_stops_after_one_request(
+    make_client: Any, refusal: Any
+) -> None:
+    async with FakeCloudAgent(bulk_data_refusal=refusal) as fake:
+        fake.add_campaign("spring", numbers(3))
+        client = make_client(fake.url, rate_limits=FAST)
+        chunks: list[BulkDataChunk] = []
+
+        async def drain() -> None:
+            async for chunk in client.campaign_data.delete_across(["spring"], numbers(250)):
+                chunks.append(chunk)
+
+        with pytest.raises(BulkDataUnavailableError) as raised:
+            await drain()
+        sent = len(fake.requests_to("DeleteBulkData"))
+        left = fake.campaigns["spring"]
+
+    assert sent == 1  # the later chunks would be refused too
+    assert left == set(numbers(3))
+    assert dooms_later_requests(raised.value)
+    assert raised.value.http_status == (404 if refusal == "404" else 200)
+    (chunk,) = chunks
+    assert {item.outcome for item in chunk.items} == {Outcome.FAILED}
+    assert all(isinstance(item.error, BulkDataUnavailableError) for item in chunk.items)
+
+
+@pytest.mark.parametrize(
+    ("message", "http_status", "refused"),
+    [
+        ("API is not enabled for this account", 200, True),
+        ("This API is not allowed for the user", 200, True),
+        ("Not Found", 404, True),
+        ("Method Not Allowed", 405, True),
+        ("Passed campaign are invalid", 200, False),
+        ("Invalid User Details", 200, False),
+        ("Bad Gateway", 502, False),
+    ],
+)
+def test_which_refusals_say_delete_bulk_data_is_unavailable(
+    message: str, http_status: int, refused: bool
+) -> None:
+    error = APIError(message, endpoint="DeleteBulkData", http_status=http_status, attempts=1)
+    found = unavailable(error)
+    assert (found is not None) is refused
+    if found is not None:
+        assert (found.message, found.http_status, found.attempts) == (message, http_status, 1)
