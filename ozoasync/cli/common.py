@@ -147,6 +147,7 @@ async def bulk(
             ctx.interruption,
             name=args.job,
             concurrency=getattr(args, "concurrency", 1),
+            lease=args.lease,
         )
     return finish(ctx, args, run)
 

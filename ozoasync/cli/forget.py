@@ -184,6 +184,7 @@ class StoredForget:
         run: BulkRun,
         *,
         concurrency: int,
+        lease: float,
     ) -> None:
         self._ctx = ctx
         self._store = store
@@ -191,6 +192,7 @@ class StoredForget:
         self._run = run
         self._account = Account.of(ca)
         self._concurrency = concurrency
+        self._lease = lease
         #: The jobs whose rows make the report, in order.
         self.places: list[Place] = []
         self._first: str | None = None
@@ -215,7 +217,11 @@ class StoredForget:
             following = asyncio.create_task(follow(self._store, place.name, bar))
             try:
                 work = self._store.work(
-                    place.name, self._ca, concurrency=self._concurrency, retry_failed=True
+                    place.name,
+                    self._ca,
+                    concurrency=self._concurrency,
+                    lease=self._lease,
+                    retry_failed=True,
                 )
                 await interruption.graceful(work, grace=0.0)
             finally:
@@ -266,7 +272,9 @@ async def forget_stored(
     base = validation.non_empty_text(args.job, "--job") if args.job else DEFAULT_JOB
     started = time.monotonic()
     async with await open_store(outputs.journal) as store:
-        flow = StoredForget(ctx, store, ca, run, concurrency=getattr(args, "concurrency", 1))
+        flow = StoredForget(
+            ctx, store, ca, run, concurrency=getattr(args, "concurrency", 1), lease=args.lease
+        )
         per_number = args.per_number or await exists(store, f"{base} campaign={campaigns[0]}")
         places = per_number_places(base, campaigns) if per_number else [bulk_place(base, campaigns)]
         if args.scheduled:

@@ -156,6 +156,15 @@ def _bulk_options(default_limit: str) -> Parser:
         "finished is sent again",
     )
     group.add_argument(
+        "--lease",
+        type=positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --journal: how long this run's claim on numbers outlives it if it is "
+        "killed (SIGKILL, a lost host) before another run may take them over (default 60; "
+        "it is renewed while the run lives)",
+    )
+    group.add_argument(
         "--job",
         metavar="NAME",
         help="the job's name in the store (default: the operation, its target and the "

@@ -86,6 +86,7 @@ async def run_stored(
     *,
     name: str | None,
     concurrency: int,
+    lease: float,
 ) -> BulkRun:
     assert outputs.journal is not None
     run = BulkRun(job)
@@ -99,7 +100,9 @@ async def run_stored(
             following = asyncio.create_task(follow(store, stored.name, bar))
             try:
                 # A re-run retries what failed (never the invalid lines), as users expect.
-                work = store.work(stored, client, concurrency=concurrency, retry_failed=True)
+                work = store.work(
+                    stored, client, concurrency=concurrency, lease=lease, retry_failed=True
+                )
                 await interruption.graceful(work, grace=0.0)
             except OzoError as error:
                 run.error = error
