@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import NotAJobStoreError
+from .errors import JobStoreError, NotAJobStoreError
 
 SCHEMA_VERSION = "1"
 
@@ -142,6 +143,14 @@ class Backend(Protocol):
 # -- SQLite --------------------------------------------------------------------------------
 
 
+def _busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the database (SQLITE_BUSY / SQLITE_LOCKED)."""
+    return getattr(error, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    ) or "locked" in str(error)
+
+
 class SQLiteBackend:
     """One connection used from one thread: statements run in the order they were asked
     for, so a release issued after a cancelled claim runs after that claim committed."""
@@ -161,6 +170,25 @@ class SQLiteBackend:
         await self._call(self._open)
 
     def _open(self) -> None:
+        # Processes opening a new store at once (web workers starting together) can meet
+        # SQLITE_BUSY while one switches it to WAL, which SQLite reports at once rather than
+        # through the busy timeout: try again until the timeout has passed.
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                self._connection = self._connect()
+                return
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise NotAJobStoreError(str(self.path), str(error)) from error
+                if time.monotonic() >= deadline:
+                    raise JobStoreError(
+                        f"{self.path}: the job store stayed locked by another process for "
+                        f"{self._busy_timeout:g} s"
+                    ) from error
+                time.sleep(0.05)
+
+    def _connect(self) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
                 self.path, timeout=self._busy_timeout, isolation_level=None
@@ -194,13 +222,18 @@ class SQLiteBackend:
             if version != (SCHEMA_VERSION,):
                 raise NotAJobStoreError(str(self.path), f"unknown schema version {version}")
             connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            connection.close()
+            if _busy(error):
+                raise
+            raise NotAJobStoreError(str(self.path), str(error)) from error
         except sqlite3.DatabaseError as error:
             connection.close()
             raise NotAJobStoreError(str(self.path), str(error)) from error
         except BaseException:
             connection.close()
             raise
-        self._connection = connection
+        return connection
 
     def _run(self, statements: Sequence[Statement]) -> list[Result]:
         connection = self._connection
