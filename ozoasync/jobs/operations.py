@@ -260,19 +260,23 @@ class DeleteBlockNumbers(Operation, frozen=True, kw_only=True, tag="block-number
         return _flatten(ca.block_numbers.delete_chunks(self.group_id, numbers))
 
 
-@operation
-class DeleteCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numbers.delete"):
-    """iSales calling-number deletion from campaign ``campaign_id`` of VDN ``vdn_id``."""
+class _CallerNumbersOperation(Operation, frozen=True, kw_only=True):
+    """What the iSales calling-number operations share: the campaign and its numbers' form."""
 
     vendor: ClassVar[Vendor] = "isales"
     vdn_id: int
     campaign_id: int
 
-    def describe(self) -> str:
-        return f"caller-numbers.delete {self.vdn_id}/{self.campaign_id}"
-
     def normalise(self, number: str) -> str:
         return validation.access_code(number, "numbers")
+
+
+@operation
+class DeleteCallerNumbers(_CallerNumbersOperation, frozen=True, tag="caller-numbers.delete"):
+    """iSales calling-number deletion from campaign ``campaign_id`` of VDN ``vdn_id``."""
+
+    def describe(self) -> str:
+        return f"caller-numbers.delete {self.vdn_id}/{self.campaign_id}"
 
     def send(
         self, client: Any, numbers: AsyncIterable[str], *, concurrency: int
@@ -282,19 +286,13 @@ class DeleteCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numb
 
 
 @operation
-class AddCallerNumbers(Operation, frozen=True, kw_only=True, tag="caller-numbers.add"):
+class AddCallerNumbers(_CallerNumbersOperation, frozen=True, tag="caller-numbers.add"):
     """iSales calling-number addition to campaign ``campaign_id`` of VDN ``vdn_id``."""
 
-    vendor: ClassVar[Vendor] = "isales"
-    vdn_id: int
-    campaign_id: int
     priority: int = 1
 
     def describe(self) -> str:
         return f"caller-numbers.add {self.vdn_id}/{self.campaign_id} priority {self.priority}"
-
-    def normalise(self, number: str) -> str:
-        return validation.access_code(number, "numbers")
 
     def send(
         self, client: Any, numbers: AsyncIterable[str], *, concurrency: int

@@ -20,6 +20,7 @@ from typing import Any, Self
 import msgspec
 
 from .. import validation
+from ..batching import iterate
 from ..errors import OzoError, RequestValidationError, dooms_later_requests
 from ..results import NumberResult, Outcome
 from .backend import (
@@ -205,7 +206,7 @@ class JobStore:
             )
         lines = 0
         rows: list[tuple[Any, ...]] = []
-        async for raw in _aiter(numbers):
+        async for raw in iterate(numbers, "numbers"):
             lines += 1
             try:
                 number = operation.normalise(raw)
@@ -572,11 +573,3 @@ class JobStore:
         await self._backend.run(statements)
         worker.held.clear()
 
-
-async def _aiter(numbers: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
-    if isinstance(numbers, AsyncIterable):
-        async for number in numbers:
-            yield number
-    else:
-        for number in numbers:
-            yield number
