@@ -1,8 +1,12 @@
-"""Memory: delete_many over a generator of 1,000,000 numbers against the emulator (rate limit
+"""Memory: a bulk call over a generator of 1,000,000 numbers against the emulator (rate limit
 lifted), results consumed and discarded. The client's resident memory must not grow with the
 input.
 
-    python benchmarks/memory.py [--count 1000000] [--concurrency 8]
+    python benchmarks/memory.py [--operation delete_many|delete_chunks] [--count 1000000]
+                                [--concurrency 8]
+
+``delete_many``: campaign_data.delete_many, one request per number, ``concurrency`` at once.
+``delete_chunks``: block_numbers.delete_chunks, 100 numbers per request, one after another.
 
 The emulator runs in a child process (its own record of requests is not the client's memory).
 RSS is read from /proc/self/status: VmRSS now, VmHWM the peak so far. Takes minutes.
@@ -14,14 +18,16 @@ import argparse
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from _emulator import Emulator, emulator_process
 
-from ozoasync import CloudAgentClient
+from ozoasync import CloudAgentClient, NumberResult
 
 CAMPAIGN = "cleanup"
+GROUP = 7
 FIRST = 9_000_000_000
+OPERATIONS = ("delete_many", "delete_chunks")
 
 
 def rss_mib() -> tuple[float, float]:
@@ -38,19 +44,33 @@ def numbers(count: int) -> Iterator[str]:
     return (str(FIRST + index) for index in range(count))
 
 
-async def run(emulator: Emulator, count: int, concurrency: int) -> None:
+async def results(
+    ca: CloudAgentClient, operation: str, count: int, concurrency: int
+) -> AsyncIterator[NumberResult]:
+    """Every number's result, as the operation yields it."""
+    if operation == "delete_many":
+        async for result in ca.campaign_data.delete_many(
+            CAMPAIGN, numbers(count), concurrency=concurrency
+        ):
+            yield result
+        return
+    async for chunk in ca.block_numbers.delete_chunks(GROUP, numbers(count)):
+        for item in chunk.items:
+            yield item
+
+
+async def run(emulator: Emulator, operation: str, count: int, concurrency: int) -> None:
     checkpoints = sorted({c for c in (10_000, 100_000, 500_000, count) if c <= count})
     outcomes: Counter[str] = Counter()
     async with CloudAgentClient(
         emulator.username,
         emulator.api_key,
         base_url=emulator.url,
-        rate_limits={"deleteCampaignData": None},
+        rate_limits={"deleteCampaignData": None, "deleteBlockNumberGroup": None},
     ) as ca:
         started = time.perf_counter()
         done = 0
-        stream = ca.campaign_data.delete_many(CAMPAIGN, numbers(count), concurrency=concurrency)
-        async for result in stream:
+        async for result in results(ca, operation, count, concurrency):
             outcomes[result.outcome.value] += 1
             done += 1
             if done == checkpoints[0]:
@@ -67,12 +87,17 @@ async def run(emulator: Emulator, count: int, concurrency: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--operation", choices=OPERATIONS, default="delete_many")
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    print(f"before the run: RSS {rss_mib()[0]:.1f} MiB")
-    with emulator_process(campaigns={CAMPAIGN: (FIRST, args.count)}) as emulator:
-        asyncio.run(run(emulator, args.count, args.concurrency))
+    print(f"{args.operation}: before the run: RSS {rss_mib()[0]:.1f} MiB")
+    seeded = (FIRST, args.count)
+    many = args.operation == "delete_many"
+    with emulator_process(
+        campaigns={CAMPAIGN: seeded} if many else None, groups=None if many else {GROUP: seeded}
+    ) as emulator:
+        asyncio.run(run(emulator, args.operation, args.count, args.concurrency))
 
 
 if __name__ == "__main__":

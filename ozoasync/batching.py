@@ -57,7 +57,8 @@ class Batch:
     rejected: list[tuple[str, RequestValidationError]] = field(default_factory=list)
 
 
-def _checked_source(source: Numbers, field_name: str) -> Numbers:
+def checked_source(source: Numbers, field_name: str) -> Numbers:
+    """``source`` itself, if it is an iterable or async iterable of numbers (not one string)."""
     if isinstance(source, str | bytes):
         raise RequestValidationError(field_name, "pass an iterable of numbers, not one string")
     if not isinstance(source, AsyncIterable | Iterable):
@@ -69,7 +70,7 @@ def _checked_source(source: Numbers, field_name: str) -> Numbers:
 
 async def iterate(source: Numbers, field_name: str) -> AsyncGenerator[str, None]:
     """Items of a sync or async iterable, one at a time."""
-    source = _checked_source(source, field_name)
+    source = checked_source(source, field_name)
     if isinstance(source, AsyncIterable):
         async for item in source:
             yield item
@@ -186,7 +187,7 @@ class _Batcher:
 async def _batches(
     source: Numbers, size: int, check: Check, field_name: str, dedupe: bool
 ) -> AsyncIterator[Batch]:
-    source = _checked_source(source, field_name)
+    source = checked_source(source, field_name)
     batcher = _Batcher(size, check, field_name, dedupe)
     # Items are taken a batch's worth at a time; a sync source is read with islice, with no
     # async generator in between (that would cost more per item than all the rest).

@@ -1,8 +1,12 @@
 """The streaming engine under the bulk calls: a bounded-concurrency map over a lazy input
 that yields results as they finish.
 
-Memory does not grow with the input: an item is read only when a worker slot is free, so at
-most ``concurrency`` items are read but not yet yielded (plus one read in progress).
+``concurrency`` long-lived workers share the input: each reads an item, does its work, hands
+the result over and waits until the consumer has taken it, and every result already waiting,
+before reading again. So memory does not grow with the input: at most ``concurrency`` items are
+read but not yet yielded, and a consumer that pauses holds the reading back. A sync input is
+read inline; an async one by one worker at a time, the others' results flowing meanwhile (a
+slow source does not hold back finished work). No task is made per item.
 
 With ``first_alone`` the first item's work runs alone and the rest fan out only once it has
 finished: an error that dooms every item (wrong credentials, an unknown campaign) then costs
@@ -12,8 +16,8 @@ How it ends:
 
 - the input runs out: every result has been yielded;
 - ``stop(result)`` returns an exception, or reading the input or a worker raises one: no more
-  input is read, the work in flight finishes and is yielded, then that exception is raised
-  (a worker that raised yields nothing for its item);
+  input is read (a read in progress is cancelled), the work in flight finishes and is
+  yielded, then that exception is raised (a worker that raised yields nothing for its item);
 - the consumer breaks out of ``async for`` or is cancelled: the work in flight is cancelled
   and awaited, so no task outlives the iterator. After a ``break`` Python closes an async
   generator when it is garbage-collected (at once in CPython, through the event loop);
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,24 +36,112 @@ R = TypeVar("R")
 Stop = Callable[[R], BaseException | None]
 
 
-def _reader(source: Iterable[T] | AsyncIterable[T]) -> Callable[[], Coroutine[Any, Any, T]]:
-    """A coroutine function returning the next item; it raises StopAsyncIteration at the end."""
-    if isinstance(source, AsyncIterable):
-        async_items = aiter(source)
+class _Ended:
+    """A worker's last message: ``error`` is what killed it beyond the engine's own rules
+    (KeyboardInterrupt, a cancellation not the engine's), re-raised to the consumer."""
 
-        async def read_async() -> T:
-            return await anext(async_items)
+    __slots__ = ("error",)
 
-        return read_async
-    items = iter(source)
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
 
-    async def read() -> T:
+
+class _Exhausted:
+    """What :meth:`_Map.next_item` returns when reading is over."""
+
+
+_EXHAUSTED = _Exhausted()
+
+
+class _Map(Generic[T, R]):
+    """What the workers of one call share."""
+
+    def __init__(
+        self,
+        source: Iterable[T] | AsyncIterable[T],
+        work: Callable[[T], Coroutine[Any, Any, R]],
+        stop: Stop[R] | None,
+        first_alone: bool,
+    ) -> None:
+        self.work = work
+        self.stop = stop
+        self.sync_items = None if isinstance(source, AsyncIterable) else iter(source)
+        self.async_items = aiter(source) if isinstance(source, AsyncIterable) else None
+        self.read_lock = asyncio.Lock()
+        self.reader: asyncio.Task[Any] | None = None
+        self.reading = True
+        self.failure: BaseException | None = None
+        self.fanned_out = asyncio.Event()
+        if not first_alone:
+            self.fanned_out.set()
+        self.messages: asyncio.Queue[tuple[R, asyncio.Future[None]] | _Ended] = asyncio.Queue()
+
+    def stop_reading(self, error: BaseException) -> None:
+        self.reading = False
+        self.failure = self.failure or error
+        if self.reader is not None and self.reader is not asyncio.current_task():
+            self.reader.cancel()
+        self.fanned_out.set()  # workers waiting to fan out wake up, and end
+
+    async def next_item(self) -> T | _Exhausted:
+        """The next item, or _EXHAUSTED when reading is over."""
+        if self.sync_items is not None:
+            try:
+                return next(self.sync_items)
+            except StopIteration:
+                self.reading = False
+            except Exception as error:
+                self.stop_reading(error)
+            return _EXHAUSTED
+        async with self.read_lock:
+            if not self.reading:
+                return _EXHAUSTED
+            assert self.async_items is not None
+            self.reader = asyncio.current_task()
+            try:
+                return await anext(self.async_items)
+            except StopAsyncIteration:
+                self.reading = False
+            except asyncio.CancelledError:
+                if self.reading:
+                    raise  # not the engine's own cancellation of a read: the consumer left
+            except Exception as error:
+                self.stop_reading(error)
+            finally:
+                self.reader = None
+            return _EXHAUSTED
+
+    async def worker(self, index: int) -> None:
         try:
-            return next(items)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    return read
+            if index > 0:
+                await self.fanned_out.wait()
+            while self.reading:
+                item = await self.next_item()
+                if isinstance(item, _Exhausted):
+                    break
+                try:
+                    result = await self.work(item)
+                except Exception as error:
+                    self.stop_reading(error)
+                    break
+                if self.stop is not None and self.failure is None:
+                    stopping = self.stop(result)
+                    if stopping is not None:
+                        self.stop_reading(stopping)
+                self.fanned_out.set()
+                taken = asyncio.get_running_loop().create_future()
+                self.messages.put_nowait((result, taken))
+                await taken
+        except BaseException as error:
+            # Beyond the engine's rules (a cancellation, KeyboardInterrupt): the consumer, if
+            # it is still there, raises it.
+            self.messages.put_nowait(_Ended(error))
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        finally:
+            self.fanned_out.set()  # a worker that ends lets those waiting to fan out end too
+        self.messages.put_nowait(_Ended(None))
 
 
 async def map_as_completed(
@@ -65,67 +157,31 @@ async def map_as_completed(
     ends."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    read = _reader(source)
-    running: set[asyncio.Task[R]] = set()
-    # Reading is a task of its own so that a slow async source (a pipe, a cursor) does not hold
-    # back results that are already finished.
-    reader: asyncio.Task[T] | None = None
-    reading = True
-    failure: BaseException | None = None
-    # Work allowed at once: 1 until the first item's work has finished, with first_alone.
-    width = 1 if first_alone else concurrency
-
-    def stop_reading(error: BaseException) -> None:
-        nonlocal reading, failure
-        reading = False
-        failure = failure or error
-        if reader is not None:
-            reader.cancel()
-
+    shared = _Map(source, work, stop, first_alone)
+    workers = [asyncio.create_task(shared.worker(index)) for index in range(concurrency)]
+    running = concurrency
+    # Workers whose results were taken, let go on to read only when no result is waiting:
+    # while the consumer works through results already there, nothing more is read.
+    owed: list[asyncio.Future[None]] = []
     try:
-        while True:
-            if reading and reader is None and len(running) < width:
-                reader = asyncio.create_task(read())
-            waiting: set[asyncio.Future[Any]] = {*running}
-            if reader is not None:
-                waiting.add(reader)
-            if not waiting:
-                break
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if reader is not None and reader in done:
-                finished_read, reader = reader, None
-                done.discard(finished_read)
-                if not finished_read.cancelled():
-                    try:
-                        item = finished_read.result()
-                    except StopAsyncIteration:
-                        reading = False
-                    except Exception as error:
-                        stop_reading(error)
-                    else:
-                        running.add(asyncio.create_task(work(item)))
-            if running & done:
-                width = concurrency
-            for task in done:
-                running.discard(task)
-                try:
-                    result: R = task.result()
-                except Exception as error:
-                    stop_reading(error)
-                    continue
-                if failure is None and stop is not None:
-                    stopping = stop(result)
-                    if stopping is not None:
-                        stop_reading(stopping)
-                yield result
+        while running:
+            if shared.messages.empty():
+                for taken in owed:
+                    taken.set_result(None)
+                owed.clear()
+            message = await shared.messages.get()
+            if isinstance(message, _Ended):
+                running -= 1
+                if message.error is not None:
+                    raise message.error
+                continue
+            result, taken = message
+            yield result
+            owed.append(taken)
     finally:
         # Reached early only when the consumer left (break, cancellation, an error).
-        leftovers: set[asyncio.Future[Any]] = {*running}
-        if reader is not None:
-            leftovers.add(reader)
-        for task in leftovers:
+        for task in workers:
             task.cancel()
-        if leftovers:
-            await asyncio.wait(leftovers)
-    if failure is not None:
-        raise failure
+        await asyncio.wait(workers)
+    if shared.failure is not None:
+        raise shared.failure

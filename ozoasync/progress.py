@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from . import validation
 from .results import NumberResult, Outcome, Progress
+
+_OUTCOME = attrgetter("outcome")
 
 ProgressCallback = Callable[[Progress], object]
 """Called (synchronously, from the event loop) after every item or chunk; keep it cheap."""
@@ -51,7 +54,7 @@ class ProgressTracker:
 
     def record_items(self, items: Iterable[NumberResult]) -> None:
         """A chunk's items finished: one callback for all of them."""
-        for outcome, count in Counter(item.outcome for item in items).items():
+        for outcome, count in Counter(map(_OUTCOME, items)).items():
             self._counts[outcome] += count
         if self._callback is not None:
             self._callback(self.snapshot())

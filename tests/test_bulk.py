@@ -391,3 +391,20 @@ async def test_first_alone_stops_after_one_item_when_it_dooms_the_rest() -> None
     with pytest.raises(RuntimeError, match="doomed"):
         await collect(stream, [])
     assert started == [0]
+
+
+class Fatal(BaseException):
+    """Not an Exception: beyond the engine's rules, like KeyboardInterrupt."""
+
+
+async def test_an_error_beyond_exception_reaches_the_consumer_and_leaves_no_task() -> None:
+    async def work(item: int) -> int:
+        await asyncio.sleep(0)
+        if item == 2:
+            raise Fatal
+        return item
+
+    with pytest.raises(Fatal):
+        async with asyncio.timeout(5):  # a guard against a hang, not a speed assertion
+            await collect(map_as_completed(range(100), work, concurrency=4), [])
+    assert other_tasks() == set()

@@ -392,10 +392,10 @@ async def test_memory_stays_flat_over_50_000_numbers(ca: CloudAgentClient) -> No
     # delete_many's own layer (reading, checking, progress, the stop rule, the engine) over
     # 50,000 numbers; the single-number delete is answered at once, as 50,000 loopback
     # requests would not fit the CI budget (the HTTP path is measured below).
-    async def deleted(campaign: str, phone_number: str) -> CampaignDataDeletion:
+    async def deleted(campaign: str, phone_number: str, name: str | None) -> CampaignDataDeletion:
         return CampaignDataDeletion(phone_number=phone_number, outcome=Outcome.DELETED)
 
-    ca.campaign_data.delete = deleted  # type: ignore[method-assign]
+    ca.campaign_data._delete = deleted  # type: ignore[method-assign]
 
     def source(count: int) -> Iterator[str]:
         for index in range(count):

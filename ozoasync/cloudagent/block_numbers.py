@@ -52,19 +52,26 @@ def failed_entries(errors: list[Any]) -> list[FailedNumber]:
 
 def match_spellings(sent: list[str], spelled: list[str]) -> list[int | None]:
     """For each number the server ``spelled`` in its answer, the index of the ``sent`` number
-    it names (each sent number named at most once), or None.
+    it names (each of the distinct numbers of ``sent`` named at most once), or None.
 
     The server may echo a number as sent or normalise it to ``+<country><number>``. Every
     answer is matched as sent first; what is left, as ``+`` and a number sent without one;
     then as ``+``, a country code (1 to 3 digits, shortest first) and such a number. A code
     found for one answer is tried on all of them at once (a server normalises with one code),
-    so a chunk costs a few dictionary passes however it is spelled; a number the server
+    so a chunk costs a few passes at C speed however it is spelled; a number the server
     spelled exactly is never taken by another's normalised spelling."""
-    unmatched = {number: index for index, number in enumerate(sent)}  # popped when named
+    if _named_in_order(sent, spelled):
+        return list(range(len(sent)))
+    unmatched = dict(zip(sent, range(len(sent)), strict=True))  # popped when named
     matched = list(map(unmatched.pop, spelled, repeat(None)))
     if not unmatched or None not in matched:
         return matched
-    bare = {number: index for number, index in unmatched.items() if number[0] != "+"}
+    # Sent numbers are checked: a '+' can only lead.
+    bare = (
+        unmatched
+        if "+" not in "".join(unmatched)
+        else {number: index for number, index in unmatched.items() if number[0] != "+"}
+    )
     left = [p for p, index in enumerate(matched) if index is None and spelled[p][:1] == "+"]
     left = _match_prefixed("+", left, spelled, bare, matched)
     while left and bare:
@@ -77,6 +84,27 @@ def match_spellings(sent: list[str], spelled: list[str]) -> list[int | None]:
     return matched
 
 
+def _named_in_order(sent: list[str], spelled: list[str]) -> bool:
+    """The usual answer, told in a few C calls: every number named once, in the order sent,
+    as sent or normalised with one country code, the numbers all of one length and none
+    with a '+' of its own. Then no other match :func:`match_spellings` tries can apply:
+    an answer is not a number sent (each is longer, or all are the numbers as sent), and
+    no other code leaves a number of the right length."""
+    if not sent or len(spelled) != len(sent):
+        return False
+    if spelled == sent:
+        return True
+    length = len(sent[0])
+    prefix = spelled[0][:-length] if len(spelled[0]) > length else ""
+    return (
+        1 <= len(prefix) <= 4
+        and prefix[0] == "+"
+        and "+" not in "".join(sent)
+        and max(map(len, sent)) == min(map(len, sent))
+        and spelled == [prefix + number for number in sent]
+    )
+
+
 def _match_prefixed(
     prefix: str,
     left: list[int],
@@ -86,16 +114,28 @@ def _match_prefixed(
 ) -> list[int]:
     """Match the answers at ``left`` spelled ``prefix`` + a number of ``bare`` (popped when
     named); the positions still unmatched."""
-    named = {prefix + number: number for number in bare}
-    numbers = list(map(named.pop, [spelled[p] for p in left], repeat(None)))
-    if numbers.count(None) == len(numbers):
-        return left  # the usual miss of a whole pass, at C speed
+    every = len(left) == len(spelled)  # no answer matched yet: ``left`` is every position
+    texts = spelled if every else [spelled[position] for position in left]
+    cut = len(prefix)
+    rests = [text[cut:] for text in texts]
+    if bare.keys().isdisjoint(rests):
+        return left  # the usual miss of a whole pass
+    if all(map(str.startswith, texts, repeat(prefix))):  # the usual hit: one code for all
+        indexes = list(map(bare.pop, rests, repeat(None)))
+        if every and None not in indexes:
+            matched[:] = indexes
+            return []
+    else:
+        indexes = [
+            bare.pop(rest, None) if text.startswith(prefix) else None
+            for text, rest in zip(texts, rests, strict=True)
+        ]
     still = []
-    for position, number in zip(left, numbers, strict=True):
-        if number is None:
+    for position, index in zip(left, indexes, strict=True):
+        if index is None:
             still.append(position)
         else:
-            matched[position] = bare.pop(number)
+            matched[position] = index
     return still
 
 
@@ -111,13 +151,18 @@ def decide(numbers: list[str], delivered: Delivered[wire.BlockOutput]) -> tuple[
     output = delivered.value
     errors = failed_entries(output.error) if output.error else []
     spelled = [*map(str, output.success), *(entry.number for entry in errors)]
+    matched = match_spellings(numbers, spelled)
+    deleted = Outcome.DELETED  # looked up once: an enum member's lookup costs a call
+    if not errors and len(matched) == len(numbers) and None not in matched:
+        # The usual chunk: every number named once under success.
+        return tuple([NumberResult(number=number, outcome=deleted) for number in numbers])
     successes = len(output.success)
     items: list[NumberResult | None] = [None] * len(numbers)
-    for position, index in enumerate(match_spellings(numbers, spelled)):
+    for position, index in enumerate(matched):
         if index is None:
             continue
         if position < successes:
-            items[index] = NumberResult(number=numbers[index], outcome=Outcome.DELETED)
+            items[index] = NumberResult(number=numbers[index], outcome=deleted)
         elif delivered.answer_lost:
             items[index] = NumberResult(
                 number=numbers[index], outcome=Outcome.DELETED, message=DELETED_BY_LOST_ATTEMPT

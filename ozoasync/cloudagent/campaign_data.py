@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 
 from .. import validation
-from ..batching import Numbers, check_collection, iterate
+from ..batching import Numbers, check_collection, checked_source
 from ..bulk import map_as_completed
 from ..errors import (
     APIError,
@@ -106,6 +106,12 @@ class CampaignData:
         phone_number = validation.phone_number(phone_number)
         if name is not None:
             name = validation.non_empty_text(name, "name")
+        return await self._delete(campaign, phone_number, name)
+
+    async def _delete(
+        self, campaign: str, phone_number: str, name: str | None
+    ) -> CampaignDataDeletion:
+        """:meth:`delete` of arguments already checked."""
         call = wire.delete_campaign_data(self._context.username, campaign, phone_number, name)
         try:
             sent = await self._context.transport.send(call, wire.interpret_status_message)
@@ -181,23 +187,21 @@ class CampaignData:
             except RequestValidationError as error:
                 return failed(str(raw), error)
             try:
-                return await self.delete(campaign, phone_number)
+                return await self._delete(campaign, phone_number, None)
             except OzoError as error:
                 return failed(phone_number, error)
 
         progress = ProgressTracker(on_progress)
         observer = self._context.transport.observer
         try:
+            numbers = checked_source(phone_numbers, "phone_numbers")
             # Closed here, not left to the garbage collector, so that no task outlives a
             # consumer that stops early.
-            async with (
-                aclosing(iterate(phone_numbers, "phone_numbers")) as numbers,
-                aclosing(
-                    map_as_completed(
-                        numbers, delete_one, concurrency=concurrency, stop=_doomed, first_alone=True
-                    )
-                ) as results,
-            ):
+            async with aclosing(
+                map_as_completed(
+                    numbers, delete_one, concurrency=concurrency, stop=_doomed, first_alone=True
+                )
+            ) as results:
                 async for result in results:
                     progress.record(result.outcome)
                     if observer is not None:

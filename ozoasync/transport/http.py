@@ -375,10 +375,18 @@ class _Run(Generic[T]):
     async def attempts(self, retrying: Retrying) -> T:
         """The call's value after as many attempts as ``retrying`` decides; raises the last
         attempt's error (or whatever stopped the call)."""
+        # tenacity's first decision is always to attempt (there is no ``before`` hook and no
+        # stop before an attempt), so it is asked only once an attempt has failed: a call
+        # answered at once builds no call state.
+        try:
+            return await self.attempt()
+        except BaseException:
+            first_failure = sys.exc_info()
         # tenacity's statistics (unused here) are per object and thread; ``iter`` needs
         # them started on this thread.
         retrying.begin()
         state = RetryCallState(retrying, fn=None, args=(self,), kwargs={})
+        state.set_exception(first_failure)  # type: ignore[arg-type]
         while True:
             do = retrying.iter(state)
             if isinstance(do, DoAttempt):
@@ -447,21 +455,20 @@ class _Run(Generic[T]):
         self.sent += 1
         started = time.monotonic()
         try:
-            # The whole exchange, body included, is bounded by the attempt's timeout.
-            async with (
-                asyncio.timeout(timeout),
-                session.request(
-                    call.method,
-                    url,
-                    params=call.query or None,
-                    data=call.body,
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=timeout),
-                    allow_redirects=False,
-                    raise_for_status=False,
-                    auto_decompress=False,
-                ) as response,
-            ):
+            # The whole exchange, body included, is bounded by the attempt's timeout: aiohttp's
+            # total timeout covers the body's reads too, and tells a connect that timed out
+            # (nothing sent) from a request that did.
+            async with session.request(
+                call.method,
+                url,
+                params=call.query or None,
+                data=call.body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+                raise_for_status=False,
+                auto_decompress=False,
+            ) as response:
                 transport._connection.reachability.answered()
                 self.answered = True
                 body = await read_capped(response, transport._max_response_bytes)

@@ -9,6 +9,7 @@ key and secret, this attempt's signature), so nothing downstream can leak them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 REDACTED = b"<redacted>"
@@ -18,10 +19,13 @@ MIN_SECRET_LENGTH = 4
 while hiding nothing a guess would not find."""
 
 
-def _spellings(secret: str) -> set[bytes]:
+@functools.lru_cache(maxsize=64)  # a client's few secrets, asked for on every answer
+def _spellings(secret: str) -> frozenset[bytes]:
     raw = secret.encode()
     # JSON may escape '/' (a JWT or a base64 secret), and a reflected query is percent-encoded.
-    return {raw, raw.replace(b"/", b"\\/"), raw.replace(b"+", b"%2B").replace(b"/", b"%2F")}
+    return frozenset(
+        (raw, raw.replace(b"/", b"\\/"), raw.replace(b"+", b"%2B").replace(b"/", b"%2F"))
+    )
 
 
 def redact(body: bytes, secrets: Iterable[str]) -> bytes:

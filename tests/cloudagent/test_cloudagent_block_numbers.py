@@ -11,6 +11,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ozoasync import (
     AuthenticationError,
@@ -335,6 +337,56 @@ def test_the_servers_spellings_are_matched_to_the_numbers_sent(
     sent: list[str], spelled: list[str], matched: list[int | None]
 ) -> None:
     assert match_spellings(sent, spelled) == matched
+
+
+def matched_by_the_rule(sent: list[str], spelled: list[str]) -> list[int | None]:
+    """match_spellings's documented rule, answer by answer (slow, plainly right)."""
+    matched: list[int | None] = [None] * len(spelled)
+    free = {number: index for index, number in enumerate(sent)}
+    for position, text in enumerate(spelled):
+        if text in free:
+            matched[position] = free.pop(text)
+    bare = {number: index for number, index in free.items() if not number.startswith("+")}
+
+    def match_all(prefix: str) -> None:
+        for position, text in enumerate(spelled):
+            rest = text[len(prefix) :]
+            if matched[position] is None and text.startswith(prefix) and rest in bare:
+                matched[position] = bare.pop(rest)
+
+    match_all("+")
+    for position, text in enumerate(spelled):
+        if matched[position] is None and text.startswith("+"):
+            cut = next((cut for cut in (2, 3, 4) if text[cut:] in bare), None)
+            if cut is not None:
+                match_all(text[:cut])
+    return matched
+
+
+digits = st.text(alphabet="019", min_size=1, max_size=5)
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    sent = draw(st.lists(st.one_of(digits, digits.map("+".__add__)), unique=True, max_size=12))
+    codes = draw(st.lists(st.sampled_from(["", "+", "+9", "+91", "+910", "+1"]), min_size=1))
+    spelled = [
+        draw(st.sampled_from(codes)) + draw(st.sampled_from(sent))
+        if sent and draw(st.booleans())
+        else draw(st.one_of(digits, digits.map("+".__add__)))
+        for _ in range(draw(st.integers(0, 14)))
+    ]
+    if sent and draw(st.booleans()):  # the usual answer: one spelling, in the order sent
+        code = draw(st.sampled_from(codes))
+        spelled = [code + number for number in sent]
+    return sent, spelled
+
+
+@settings(max_examples=500, deadline=None)
+@given(answers())
+def test_spellings_are_matched_by_the_documented_rule(answer: tuple[list[str], list[str]]) -> None:
+    sent, spelled = answer
+    assert match_spellings(sent, spelled) == matched_by_the_rule(sent, spelled)
 
 
 @pytest.mark.parametrize("spelling", ["as_sent", "normalised"])
