@@ -88,9 +88,38 @@ def check_collection(source: Numbers, check: Check, field_name: str) -> None:
             check(item, field_name)
 
 
+class RecentNumbers:
+    """The bounded de-duplication window: the distinct numbers of the current and the
+    previous generation of about :data:`DEDUPE_WINDOW` each (two sets, so memory is flat)."""
+
+    __slots__ = ("_previous", "_seen")
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._previous: set[str] = set()
+
+    def remember(self, new: set[str]) -> None:
+        """Remember ``new`` (numbers not seen within the window)."""
+        if len(self._seen) >= DEDUPE_WINDOW:
+            self._previous, self._seen = self._seen, new
+        else:
+            self._seen |= new
+
+    def first_time(self, key: str) -> bool:
+        """Whether ``key`` is new within the window (then it is remembered)."""
+        if key in self._seen or key in self._previous:
+            return False
+        self.remember({key})
+        return True
+
+    def none_seen(self, new: set[str]) -> bool:
+        """Whether no number of ``new`` was seen within the window."""
+        return new.isdisjoint(self._seen) and new.isdisjoint(self._previous)
+
+
 class _Batcher:
-    """Takes raw items and hands back each batch it fills. Remembers the distinct items of
-    the current and the previous generation of about DEDUPE_WINDOW each (two sets).
+    """Takes raw items and hands back each batch it fills, repeats within the window of
+    :class:`RecentNumbers` dropped.
 
     A run of plain items (what the check would return unchanged, all new) is taken whole at
     C speed: the check's batch test from ``validation.PLAIN`` and set operations, no Python
@@ -101,8 +130,7 @@ class _Batcher:
         "_dedupe",
         "_field",
         "_plain",
-        "_previous",
-        "_seen",
+        "_recent",
         "_size",
         "batch",
         "read",
@@ -114,8 +142,7 @@ class _Batcher:
         self._plain = validation.PLAIN.get(check)
         self._field = field_name
         self._dedupe = dedupe
-        self._seen: set[str] = set()
-        self._previous: set[str] = set()
+        self._recent = RecentNumbers()
         self.batch = Batch()
         self.read = 0
 
@@ -124,28 +151,14 @@ class _Batcher:
         """How many more items the current batch can take."""
         return self._size - len(self.batch.items)
 
-    def _remember(self, new: set[str]) -> None:
-        if len(self._seen) >= DEDUPE_WINDOW:
-            self._previous, self._seen = self._seen, new
-        else:
-            self._seen |= new
-
-    def _first_time(self, key: str) -> bool:
-        if key in self._seen or key in self._previous:
-            return False
-        self._remember({key})
-        return True
-
     def _all_new(self, items: list[str]) -> bool:
         """Whether ``items`` are distinct and none was seen (then they are remembered)."""
         if not self._dedupe:
             return True
         new = set(items)
-        if len(new) < len(items) or not new.isdisjoint(self._seen):
+        if len(new) < len(items) or not self._recent.none_seen(new):
             return False
-        if not new.isdisjoint(self._previous):
-            return False
-        self._remember(new)
+        self._recent.remember(new)
         return True
 
     def take(self, raws: list[object]) -> Batch | None:
@@ -169,10 +182,10 @@ class _Batcher:
             # A string that fails the check never equals a checked item: one window serves
             # both. Other objects are not numbers at all and are reported each time.
             text = str(raw)
-            if not (self._dedupe and isinstance(raw, str)) or self._first_time(text):
+            if not (self._dedupe and isinstance(raw, str)) or self._recent.first_time(text):
                 self.batch.rejected.append((text, error))
             return None
-        if self._dedupe and not self._first_time(item):
+        if self._dedupe and not self._recent.first_time(item):
             return None
         self.batch.items.append(item)
         return self._full()

@@ -15,6 +15,7 @@ from typing import IO
 
 from rich.console import Console
 
+from ..batching import RecentNumbers
 from ..errors import OzoError, RequestValidationError
 from . import inputs
 from .interrupt import Interruption
@@ -121,9 +122,10 @@ def sendable(
     interruption: Interruption,
 ) -> Iterator[str]:
     """Each valid number of ``lines``, once, normalised (separators dropped). The other
-    lines go to the sink: invalid, or repeats (sending a repeat would only cost a request
-    of the rate limit). Reading stops at a signal."""
-    seen: set[str] = set()
+    lines go to the sink: invalid, or repeats within the SDK's de-duplication window
+    (sending a repeat would only cost a request of the rate limit; a window, so that memory
+    stays flat however long the input). Reading stops at a signal."""
+    recent = RecentNumbers()
     for line in lines:
         if interruption.requested:
             return
@@ -133,10 +135,9 @@ def sendable(
         except RequestValidationError as error:
             sink([Item(line, Skip.INVALID, error.problem)])
             continue
-        if number in seen:
+        if not recent.first_time(number):
             sink([Item(number, Skip.DUPLICATE, "repeats an earlier line")])
         else:
-            seen.add(number)
             run.to_send += 1
             run.outstanding.add(number)
             yield number
