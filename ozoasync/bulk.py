@@ -70,6 +70,8 @@ class _Map(Generic[T, R]):
         self.read_lock = asyncio.Lock()
         self.reader: asyncio.Task[Any] | None = None
         self.reading = True
+        #: The consumer has left: nothing more is handed over.
+        self.closed = False
         self.failure: BaseException | None = None
         self.fanned_out = asyncio.Event()
         if not first_alone:
@@ -124,6 +126,8 @@ class _Map(Generic[T, R]):
                 except Exception as error:
                     self.stop_reading(error)
                     break
+                if self.closed:
+                    break  # work that outlived its cancellation: nobody takes its result
                 if self.stop is not None and self.failure is None:
                     stopping = self.stop(result)
                     if stopping is not None:
@@ -180,8 +184,15 @@ async def map_as_completed(
             owed.append(taken)
     finally:
         # Reached early only when the consumer left (break, cancellation, an error).
+        shared.closed = True
+        shared.reading = False
         for task in workers:
             task.cancel()
         await asyncio.wait(workers)
+        # The workers' last messages hold their frames (a cancellation's traceback), which
+        # hold the shared state: emptied, so the source is let go of at once, not at the
+        # next garbage collection.
+        while not shared.messages.empty():
+            shared.messages.get_nowait()
     if shared.failure is not None:
         raise shared.failure

@@ -408,3 +408,45 @@ async def test_an_error_beyond_exception_reaches_the_consumer_and_leaves_no_task
         async with asyncio.timeout(5):  # a guard against a hang, not a speed assertion
             await collect(map_as_completed(range(100), work, concurrency=4), [])
     assert other_tasks() == set()
+
+
+async def test_closing_ends_even_when_work_outlives_its_cancellation() -> None:
+    async def stubborn(item: int) -> int:
+        try:
+            await asyncio.sleep(0.2 if item else 0)
+        except asyncio.CancelledError:
+            return -item  # swallows the cancellation and finishes anyway
+        return item
+
+    async with asyncio.timeout(5):  # a guard against a hang, not a speed assertion
+        async with aclosing(map_as_completed(range(10), stubborn, concurrency=3)) as results:
+            async for _ in results:
+                break
+    assert other_tasks() == set()
+
+
+async def test_closing_lets_go_of_an_async_source_at_once() -> None:
+    log: list[str] = []
+
+    async def source() -> AsyncIterator[int]:
+        try:
+            for item in range(100):
+                await asyncio.sleep(0)
+                yield item
+        finally:
+            log.append("closed")
+
+    async def slow(item: int) -> int:
+        await asyncio.sleep(0.01)  # the workers are cancelled in their work
+        return item
+
+    gc.disable()  # what is released must go by reference counting alone
+    try:
+        async with aclosing(map_as_completed(source(), slow, concurrency=4)) as results:
+            async for _ in results:
+                break
+        for _ in range(5):
+            await asyncio.sleep(0)  # the loop closes a dropped async generator
+        assert log == ["closed"]
+    finally:
+        gc.enable()
