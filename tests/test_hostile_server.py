@@ -372,16 +372,20 @@ async def test_a_sessions_raise_for_status_changes_nothing(raise_for_status: obj
 NO_LIMIT = {"deleteCampaignData": None}
 
 
-async def test_delete_many_against_a_closed_port_stops_as_unreachable() -> None:
-    fast = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
-    async with CloudAgentClient(
+def client_of_a_closed_port() -> CloudAgentClient:
+    """A client of a loopback port nothing listens on, retrying fast, with no rate limit."""
+    return CloudAgentClient(
         USER,
         KEY,
         base_url=f"http://127.0.0.1:{closed_port()}",
-        retry=fast,
+        retry=RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05),
         timeout=2.0,
         rate_limits=NO_LIMIT,
-    ) as ca:
+    )
+
+
+async def test_delete_many_against_a_closed_port_stops_as_unreachable() -> None:
+    async with client_of_a_closed_port() as ca:
         results: list[CampaignDataDeletion] = []
         with pytest.raises(ServerUnreachableError) as raised:
             await collect(ca.campaign_data.delete_many(CAMPAIGN, numbers(200)), results)
@@ -393,15 +397,7 @@ async def test_delete_many_against_a_closed_port_stops_as_unreachable() -> None:
 
 
 async def test_after_three_unreachable_calls_the_next_fails_after_one_attempt() -> None:
-    fast = RetryPolicy(max_attempts=5, initial_delay=0.01, max_delay=0.05)
-    async with CloudAgentClient(
-        USER,
-        KEY,
-        base_url=f"http://127.0.0.1:{closed_port()}",
-        retry=fast,
-        timeout=2.0,
-        rate_limits=NO_LIMIT,
-    ) as ca:
+    async with client_of_a_closed_port() as ca:
         errors = []
         for number in numbers(4):
             with pytest.raises(TransportError) as raised:

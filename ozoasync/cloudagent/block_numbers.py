@@ -114,17 +114,13 @@ def _match_prefixed(
 ) -> list[int]:
     """Match the answers at ``left`` spelled ``prefix`` + a number of ``bare`` (popped when
     named); the positions still unmatched."""
-    every = len(left) == len(spelled)  # no answer matched yet: ``left`` is every position
-    texts = spelled if every else [spelled[position] for position in left]
+    texts = [spelled[position] for position in left]
     cut = len(prefix)
     rests = [text[cut:] for text in texts]
     if bare.keys().isdisjoint(rests):
         return left  # the usual miss of a whole pass
-    if all(map(str.startswith, texts, repeat(prefix))):  # the usual hit: one code for all
+    if all(map(str.startswith, texts, repeat(prefix))):  # one code for all of them
         indexes = list(map(bare.pop, rests, repeat(None)))
-        if every and None not in indexes:
-            matched[:] = indexes
-            return []
     else:
         indexes = [
             bare.pop(rest, None) if text.startswith(prefix) else None
